@@ -1,0 +1,83 @@
+"""The vagal-tone coach: a Flask application factory (design.md, The shape)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import config, errors
+from .extensions import api as openapi, db, limiter, migrate
+
+MIGRATIONS = str(Path(__file__).parent / "migrations")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("COACH_INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True, static_folder=None, instance_path=instance_path)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(config.from_env(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    _require_secret_key(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS)
+    limiter.init_app(app)
+    openapi.init_app(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
+    errors.init_app(app)  # after openapi.init_app so our handlers win over flask-smorest's
+
+    from . import models  # noqa: F401  (register the tables)
+    from .api import register_blueprints
+    from .cli import coach_cli
+    from .routines.catalogue import load_catalogue
+    from .web import web
+
+    register_blueprints(openapi)
+    app.register_blueprint(web)
+    app.cli.add_command(coach_cli)
+    load_catalogue()  # validates the built-in routines at start-up: a bad one stops the app
+    return app
+
+
+def _require_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.debug or app.testing or os.environ.get("FLASK_DEBUG") == "1" or os.environ.get("COACH_DEV") == "1":
+        # Development only: a random key kept in the instance folder.
+        key_file = Path(app.instance_path) / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(os.urandom(32).hex())
+            key_file.chmod(0o600)
+        app.config["SECRET_KEY"] = key_file.read_text().strip()
+        return
+    raise RuntimeError(
+        "SECRET_KEY is not set. Set it in the environment (e.g. `export SECRET_KEY=$(python -c "
+        "'import secrets; print(secrets.token_hex(32))')`), or run the development server "
+        "with COACH_DEV=1."
+    )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    """SQLite: enforce foreign keys (ON DELETE CASCADE), WAL so readers don't block the tick."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+API_DESCRIPTION = """\
+The public API of the vagal-tone coach: accounts, routines, practice sessions with mood
+ratings, insights, reminders by Web Push and the weekly summary email.
+
+Every call except register, login, the VAPID key, this document and `/healthz` needs
+`Authorization: Bearer <token>` from `POST /api/auth/login`. Bodies are JSON (415 otherwise),
+at most 1 MiB (413). Every error has one shape: `{code, status, message, errors}` where
+`errors` maps a field to its messages. Someone else's object answers 404, as an unknown one.
+Unknown fields in a body are refused with 422. Times are RFC 3339 instants with an offset.
+"""

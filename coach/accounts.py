@@ -1,0 +1,136 @@
+"""Accounts: registration, login with opaque bearer tokens, profile, erasure."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from .extensions import db
+from .models import AuthToken, User
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so a login takes as long either way.
+_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+
+class EmailTaken(Exception):
+    pass
+
+
+class WrongPassword(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+    user: User
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def register(email: str, password: str, timezone: str, now: datetime) -> User:
+    from .digest.schedule import plan_digest
+
+    user = User(
+        email=normalise_email(email),
+        password_hash=_hasher.hash(password),
+        timezone=timezone,
+        created_at=now,
+    )
+    plan_digest(user, now)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise EmailTaken from exc
+    return user
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def login(email: str, password: str, now: datetime, ttl_days: int) -> IssuedToken:
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        check_password(User(password_hash=_DUMMY_HASH), password)
+        raise WrongPassword
+    if not check_password(user, password):
+        raise WrongPassword
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    token = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(days=ttl_days)
+    db.session.add(AuthToken(user_id=user.id, token_hash=hash_token(token), created_at=now, expires_at=expires_at))
+    # Expired tokens of this user are swept here rather than by a job of their own.
+    db.session.execute(delete(AuthToken).where(AuthToken.user_id == user.id, AuthToken.expires_at <= now))
+    db.session.commit()
+    return IssuedToken(token=token, expires_at=expires_at, user=user)
+
+
+def authenticate(token: str, now: datetime) -> User | None:
+    """The user a bearer token belongs to, or None. The token is looked up by its hash,
+    so no secret is ever compared byte by byte in Python."""
+    row = db.session.execute(
+        select(User, AuthToken.expires_at)
+        .join(AuthToken, AuthToken.user_id == User.id)
+        .where(AuthToken.token_hash == hash_token(token))
+    ).first()
+    if row is None or row.expires_at <= now:
+        return None
+    return row.User
+
+
+def logout(token: str) -> None:
+    db.session.execute(delete(AuthToken).where(AuthToken.token_hash == hash_token(token)))
+    db.session.commit()
+
+
+def update_profile(user: User, changes: dict, now: datetime) -> User:
+    """Apply a PATCH /api/me; a new time zone or digest schedule re-plans what depends on it."""
+    from .digest.schedule import plan_digest
+    from .reminders import replan_all
+
+    digest = changes.get("digest") or {}
+    if "enabled" in digest:
+        user.digest_enabled = digest["enabled"]
+    if "weekday" in digest:
+        user.digest_weekday = digest["weekday"]
+    if "local_time" in digest:
+        user.digest_local_time = digest["local_time"]
+    if "resonance_bpm" in changes:
+        user.resonance_bpm = round(changes["resonance_bpm"], 1)
+    if "timezone" in changes:
+        user.timezone = changes["timezone"]
+    if "timezone" in changes or digest:
+        plan_digest(user, now)
+    if "timezone" in changes:
+        replan_all(user, now)
+    db.session.commit()
+    return user
+
+
+def erase(user: User, password: str) -> None:
+    """Delete the account and every row it owns (foreign keys cascade)."""
+    if not check_password(user, password):
+        raise WrongPassword
+    db.session.execute(delete(User).where(User.id == user.id))
+    db.session.commit()

@@ -1,0 +1,15 @@
+"""The HTTP API: flask-smorest blueprints, each translating HTTP into one service call."""
+from __future__ import annotations
+
+from flask_smorest import Api
+
+
+def register_blueprints(api: Api) -> None:
+    from .accounts import auth_blp, me_blp
+    from .health import health_blp
+
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A token from POST /api/auth/login"}
+    )
+    for blp in (auth_blp, me_blp, health_blp):
+        api.register_blueprint(blp)

@@ -1,0 +1,152 @@
+"""Accounts: register, login, logout, the profile, export and erasure."""
+from __future__ import annotations
+
+from flask import current_app, g
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from .. import accounts
+from ..models import utcnow
+from ..timeutil import is_valid_zone, parse_hhmm
+from .security import current_user, login_required
+
+auth_blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Register, log in and out.")
+me_blp = Blueprint("me", __name__, url_prefix="/api/me", description="The signed-in user's profile and data.")
+
+
+def validate_zone(value: str) -> None:
+    if not is_valid_zone(value):
+        raise ValidationError("Not a known IANA time zone, e.g. Europe/Berlin.")
+
+
+def validate_hhmm(value: str) -> None:
+    try:
+        parse_hhmm(value)
+    except ValueError as exc:
+        raise ValidationError(f"Use HH:MM (24-hour), e.g. 07:30: {exc}.") from exc
+
+
+class RegisterSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=1024))
+    timezone = fields.String(required=True, validate=[validate.Length(max=64), validate_zone])
+
+
+class LoginSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=1024))
+
+
+class DigestSettingsSchema(Schema):
+    enabled = fields.Boolean()
+    weekday = fields.Integer(validate=validate.Range(0, 6), metadata={"description": "0 = Monday … 6 = Sunday"})
+    local_time = fields.String(validate=validate_hhmm, metadata={"example": "18:00"})
+
+
+class UserSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    email = fields.String(dump_only=True)
+    timezone = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class MeSchema(UserSchema):
+    digest = fields.Nested(DigestSettingsSchema, dump_only=True)
+    resonance_bpm = fields.Float(dump_only=True)
+
+
+class MePatchSchema(Schema):
+    timezone = fields.String(validate=[validate.Length(max=64), validate_zone])
+    digest = fields.Nested(DigestSettingsSchema)
+    resonance_bpm = fields.Float(validate=validate.Range(4.0, 7.5), allow_nan=False)
+
+
+class LoginAnswerSchema(Schema):
+    token = fields.String()
+    expires_at = fields.DateTime()
+    user = fields.Nested(UserSchema)
+
+
+class PasswordSchema(Schema):
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=1024))
+
+
+@auth_blp.route("/register")
+class Register(MethodView):
+    @auth_blp.doc(security=[])
+    @auth_blp.arguments(RegisterSchema)
+    @auth_blp.response(201, UserSchema)
+    @auth_blp.alt_response(409, schema="Error", description="The email is taken.")
+    def post(self, body):
+        """Create an account"""
+        try:
+            return accounts.register(body["email"], body["password"], body["timezone"], utcnow())
+        except accounts.EmailTaken:
+            abort(409, message="An account with that email already exists.")
+
+
+def _login_email_key() -> str:
+    from flask import request
+
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    return f"login-email:{accounts.normalise_email(email) if isinstance(email, str) else ''}"
+
+
+@auth_blp.route("/login")
+class Login(MethodView):
+    from ..extensions import limiter
+
+    decorators = [
+        limiter.limit("10 per minute"),  # per address
+        limiter.limit("5 per minute", key_func=_login_email_key),  # per email
+    ]
+
+    @auth_blp.doc(security=[])
+    @auth_blp.arguments(LoginSchema)
+    @auth_blp.response(200, LoginAnswerSchema)
+    @auth_blp.alt_response(401, schema="Error", description="Wrong email or password.")
+    @auth_blp.alt_response(429, schema="Error", description="Too many attempts.")
+    def post(self, body):
+        """Log in: returns a bearer token"""
+        try:
+            return accounts.login(body["email"], body["password"], utcnow(), current_app.config["TOKEN_TTL_DAYS"])
+        except accounts.WrongPassword:
+            abort(401, message="That email and password do not match.")
+
+
+@auth_blp.route("/logout")
+class Logout(MethodView):
+    @login_required
+    @auth_blp.response(204)
+    def post(self):
+        """Log out: the token stops working at once"""
+        accounts.logout(g.token)
+
+
+@me_blp.route("")
+class Me(MethodView):
+    @login_required
+    @me_blp.response(200, MeSchema)
+    def get(self):
+        """The profile"""
+        return current_user()
+
+    @login_required
+    @me_blp.arguments(MePatchSchema)
+    @me_blp.response(200, MeSchema)
+    def patch(self, changes):
+        """Change time zone, weekly email schedule or resonance rate"""
+        return accounts.update_profile(current_user(), changes, utcnow())
+
+    @login_required
+    @me_blp.arguments(PasswordSchema)
+    @me_blp.response(204)
+    @me_blp.alt_response(403, schema="Error", description="Wrong password.")
+    def delete(self, body):
+        """Erase the account and everything it owns"""
+        try:
+            accounts.erase(current_user(), body["password"])
+        except accounts.WrongPassword:
+            abort(403, message="That password is not right; nothing was deleted.")

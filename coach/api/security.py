@@ -1,0 +1,50 @@
+"""Bearer-token authentication for the API blueprints."""
+from __future__ import annotations
+
+from copy import deepcopy
+from functools import wraps
+
+from flask import g, request
+from flask_smorest import abort
+from flask_smorest.utils import deepupdate
+
+from .. import accounts
+from ..models import User, utcnow
+
+BEARER = {"bearerAuth": []}
+UNAUTHORIZED = {
+    "description": "No token, or one that is wrong, expired or revoked.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
+def bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 256:
+        return None
+    return token
+
+
+def login_required(func):
+    """Answer 401 unless the request carries a live bearer token; documents itself in OpenAPI."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        token = bearer_token()
+        user = accounts.authenticate(token, utcnow()) if token else None
+        if user is None:
+            abort(401, message="Please log in again.", headers={"WWW-Authenticate": 'Bearer realm="coach"'})
+        g.user, g.token = user, token
+        return func(*args, **kwargs)
+
+    wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))
+    wrapper._apidoc["manual_doc"] = deepupdate(
+        deepcopy(wrapper._apidoc.get("manual_doc", {})),
+        {"security": [BEARER], "responses": {"401": UNAUTHORIZED}},
+    )
+    return wrapper
+
+
+def current_user() -> User:
+    return g.user

@@ -1,0 +1,63 @@
+"""`flask --app wsgi coach …`: tick, scheduler, serve."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from .models import utcnow
+from .timeutil import parse_instant
+
+coach_cli = AppGroup("coach", help="Run the scheduler tick, the scheduler, or the development server.")
+
+
+class InstantType(click.ParamType):
+    name = "RFC3339"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_instant(value)
+        except ValueError as exc:
+            self.fail(f"{value!r} is not an RFC 3339 instant with an offset ({exc})", param, ctx)
+
+
+@coach_cli.command("tick")
+@click.option("--at", "at", type=InstantType(), help="Run the tick as if at this instant.")
+def tick_command(at):
+    """Run one scheduler tick: send every due reminder and digest, then exit."""
+    from .scheduler import tick
+
+    report = tick(at or utcnow())
+    click.echo(f"tick at {report.at.isoformat()}: " + ", ".join(f"{k} {v}" for k, v in report.counts.items()))
+
+
+@coach_cli.command("scheduler")
+def scheduler_command():
+    """Run the scheduler alone (web workers then run with COACH_SCHEDULER=off)."""
+    from .scheduler import make_scheduler
+
+    click.echo("scheduler: ticking every 30 s; Ctrl-C to stop")
+    make_scheduler(current_app._get_current_object(), blocking=True).start()
+
+
+@coach_cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve_command(host, port):
+    """Development server: upgrades the schema, runs the API, the front end and (unless
+    COACH_SCHEDULER=off) the scheduler in one process."""
+    from flask_migrate import upgrade
+
+    from .scheduler import make_scheduler
+
+    app = current_app._get_current_object()
+    upgrade()
+    scheduler = None
+    if app.config["COACH_SCHEDULER"] == "on":
+        scheduler = make_scheduler(app)
+        scheduler.start()
+    try:
+        app.run(host=host, port=port, use_reloader=False, threaded=True)
+    finally:
+        if scheduler:
+            scheduler.shutdown(wait=True)

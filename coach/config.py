@@ -1,0 +1,53 @@
+"""Configuration read once from the environment (see README's table).
+
+`test_config` passed to `create_app` overrides any of these keys.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+MiB = 1024 * 1024
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_env(instance_path: str) -> dict:
+    """The settings for an app whose instance folder is `instance_path`."""
+    instance = Path(instance_path)
+    default_db = f"sqlite:///{instance / 'coach.sqlite3'}"
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
+        "MAIL_URL": os.environ.get("MAIL_URL") or None,
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Vagal-tone coach <coach@localhost>"),
+        "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY") or None,
+        "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:coach@localhost"),
+        "COACH_SCHEDULER": os.environ.get("COACH_SCHEDULER", "on").strip().lower(),
+        "COACH_PUBLIC_URL": os.environ.get("COACH_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "COACH_PUSH_INSECURE_HOSTS": [
+            h.strip().lower()
+            for h in os.environ.get("COACH_PUSH_INSECURE_HOSTS", "").split(",")
+            if h.strip()
+        ],
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "TOKEN_TTL_DAYS": int(os.environ.get("COACH_TOKEN_TTL_DAYS", "30")),
+        # Bodies over 1 MiB are refused with 413 before anything reads them.
+        "MAX_CONTENT_LENGTH": MiB,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # flask-smorest / OpenAPI
+        "API_TITLE": "Vagal-tone coach",
+        "API_VERSION": "1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_REDOC_PATH": "docs",
+        "OPENAPI_REDOC_URL": None,  # set in create_app: served from the package, no CDN
+        "JSON_SORT_KEYS": False,
+    }

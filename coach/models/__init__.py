@@ -1,0 +1,19 @@
+"""Typed SQLAlchemy 2 models, one module per area; imported here so Alembic sees them all."""
+from .practice import CustomRoutine, PracticeSession
+from .scheduling import DigestDelivery, PushSubscription, Reminder, ReminderDelivery, SchedulerHeartbeat
+from .types import UTCDateTime, utcnow
+from .user import AuthToken, User
+
+__all__ = [
+    "AuthToken",
+    "CustomRoutine",
+    "DigestDelivery",
+    "PracticeSession",
+    "PushSubscription",
+    "Reminder",
+    "ReminderDelivery",
+    "SchedulerHeartbeat",
+    "User",
+    "UTCDateTime",
+    "utcnow",
+]

@@ -1,0 +1,56 @@
+"""Custom routines and practice sessions with their pre and post ratings."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+
+class CustomRoutine(db.Model):
+    """A user's own routine; `definition` holds the validated routine body (phases, cycles…)."""
+
+    __tablename__ = "custom_routines"
+    __table_args__ = (UniqueConstraint("user_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PracticeSession(db.Model):
+    """One practice session. The client makes the uuid; it is unique per user, so two
+    users' uuids never collide or reveal one another."""
+
+    __tablename__ = "practice_sessions"
+    __table_args__ = (
+        UniqueConstraint("user_id", "uuid"),
+        Index("ix_sessions_user_started", "user_id", "started_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    routine: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_cycles: Mapped[int | None] = mapped_column(Integer)
+    # Ratings are columns, not JSON, so summaries aggregate them in SQL.
+    pre_mood: Mapped[int | None] = mapped_column(SmallInteger)
+    pre_anxiety: Mapped[int | None] = mapped_column(SmallInteger)
+    pre_energy: Mapped[int | None] = mapped_column(SmallInteger)
+    post_mood: Mapped[int | None] = mapped_column(SmallInteger)
+    post_anxiety: Mapped[int | None] = mapped_column(SmallInteger)
+    post_energy: Mapped[int | None] = mapped_column(SmallInteger)
+    post_note: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,55 @@
+"""Accounts and their bearer tokens."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased so uniqueness is case-insensitive on every database.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64))
+    resonance_bpm: Mapped[float] = mapped_column(Float, default=6.0)
+    digest_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    digest_weekday: Mapped[int] = mapped_column(Integer, default=6)  # 0 = Monday, 6 = Sunday
+    digest_local_time: Mapped[str] = mapped_column(String(5), default="18:00")
+    # The planned UTC instant of the next weekly summary: the digest queue column.
+    digest_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Safety screening answers ({question: bool}); None until the user answers.
+    screening: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    tokens: Mapped[list[AuthToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class AuthToken(db.Model):
+    """An opaque bearer token, kept only as its SHA-256 so a database leak reveals none."""
+
+    __tablename__ = "auth_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+def _digest(self: User) -> dict[str, Any]:
+    return {"enabled": self.digest_enabled, "weekday": self.digest_weekday, "local_time": self.digest_local_time}
+
+
+User.digest = property(_digest)  # the `digest` object of GET /api/me

@@ -1,0 +1,1 @@
+"""Routines are data: the built-in catalogue, custom routines, and planning them."""

@@ -1,0 +1,112 @@
+"""Fixtures: an app per test from the factory, on SQLite and (when configured) PostgreSQL.
+
+Every test that uses `app` or `client` runs once per database. PostgreSQL runs use a fresh
+database made for this pytest run and dropped at its end, so concurrent runs never collide.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from coach import create_app
+from coach.extensions import db
+
+PG_URL = os.environ.get("COACH_TEST_POSTGRES_URL")
+PG_SKIP_REASON = "COACH_TEST_POSTGRES_URL is not set: the PostgreSQL runs are skipped"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def pg_database_url():
+    if not PG_URL:
+        pytest.skip(PG_SKIP_REASON)
+    name = f"coach_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'coach.sqlite3'}"
+    return request.getfixturevalue("pg_database_url")
+
+
+def make_app(database_url: str, tmp_path, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "RATELIMIT_ENABLED": False,
+        "COACH_PUBLIC_URL": "https://coach.example",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app_config():
+    """Override per module/test: extra config for the `app` fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_config):
+    app = make_app(database_url, tmp_path, **app_config)
+    with app.app_context():
+        if database_url.startswith("sqlite"):
+            db.create_all()
+        yield app
+        db.session.remove()
+        if not database_url.startswith("sqlite"):
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def signup(client, email: str | None = None, timezone: str = "Europe/Berlin", password: str = PASSWORD) -> dict:
+    """Register and log in; returns {"headers", "user", "token", "email", "password"}."""
+    email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
+    r = client.post("/api/auth/register", json={"email": email, "password": password, "timezone": timezone})
+    assert r.status_code == 201, r.get_json()
+    r = client.post("/api/auth/login", json={"email": email, "password": password})
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    return {
+        "headers": {"Authorization": f"Bearer {body['token']}"},
+        "user": body["user"],
+        "token": body["token"],
+        "email": email,
+        "password": password,
+    }
+
+
+@pytest.fixture
+def alice(client):
+    return signup(client, "alice@example.com")
+
+
+@pytest.fixture
+def bob(client):
+    return signup(client, "bob@example.com", timezone="America/New_York")
