@@ -31,11 +31,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (register the tables)
     from .api import register_blueprints
+    from .api.docs import docs
     from .cli import coach_cli
     from .routines.catalogue import load_catalogue
     from .web import web
 
     register_blueprints(openapi)
+    app.register_blueprint(docs)
     app.register_blueprint(web)
     app.cli.add_command(coach_cli)
     load_catalogue()  # validates the built-in routines at start-up: a bad one stops the app

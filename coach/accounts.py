@@ -5,6 +5,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -117,7 +118,8 @@ def update_profile(user: User, changes: dict, now: datetime) -> User:
     if "local_time" in digest:
         user.digest_local_time = digest["local_time"]
     if "resonance_bpm" in changes:
-        user.resonance_bpm = round(changes["resonance_bpm"], 1)
+        # Decimal, so 5.55 rounds half-up to 5.6 as a person expects (float round gives 5.5).
+        user.resonance_bpm = float(Decimal(str(changes["resonance_bpm"])).quantize(Decimal("0.1"), ROUND_HALF_UP))
     if "timezone" in changes:
         user.timezone = changes["timezone"]
     if "timezone" in changes or digest:

@@ -47,7 +47,5 @@ def from_env(instance_path: str) -> dict:
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
-        "OPENAPI_REDOC_PATH": "docs",
-        "OPENAPI_REDOC_URL": None,  # set in create_app: served from the package, no CDN
         "JSON_SORT_KEYS": False,
     }
