@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import config, errors
+from . import config, errors, http_headers
 from .extensions import api as openapi, db, limiter, migrate
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=MIGRATIONS)
     limiter.init_app(app)
     openapi.init_app(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
+    http_headers.init_app(app)  # first, so even a refused request gets its id and headers
     errors.init_app(app)  # after openapi.init_app so our handlers win over flask-smorest's
 
     from . import models  # noqa: F401  (register the tables)

@@ -15,9 +15,16 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 docs = Blueprint("api_docs", __name__, url_prefix="/api/docs")
 
 
+# Swagger UI sets some styles inline; scripts stay same-origin only.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
 @docs.get("")
 def page():
-    return render_template("api_docs.html")
+    return render_template("api_docs.html"), 200, {"Content-Security-Policy": DOCS_CSP}
 
 
 @docs.get("/start.js")
