@@ -13,3 +13,8 @@ def register_blueprints(api: Api) -> None:
     )
     for blp in (auth_blp, me_blp, health_blp):
         api.register_blueprint(blp)
+
+    from .sessions import sessions_blp
+
+    for blp in (sessions_blp,):
+        api.register_blueprint(blp)

@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, Uuid, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -43,6 +43,10 @@ class PracticeSession(db.Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_cycles: Mapped[int | None] = mapped_column(Integer)
+    # Kept at write time so sums and `partial` need no date arithmetic in SQL and do not
+    # change when a custom routine is edited later.
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)  # None without ended_at
+    planned_cycles: Mapped[int | None] = mapped_column(Integer)  # the routine's cycles then
     # Ratings are columns, not JSON, so summaries aggregate them in SQL.
     pre_mood: Mapped[int | None] = mapped_column(SmallInteger)
     pre_anxiety: Mapped[int | None] = mapped_column(SmallInteger)
@@ -54,3 +58,13 @@ class PracticeSession(db.Model):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+@event.listens_for(PracticeSession, "before_insert")
+@event.listens_for(PracticeSession, "before_update")
+def _keep_duration(_mapper, _connection, session: PracticeSession) -> None:
+    """duration_seconds follows started_at/ended_at whoever writes the row (API, seeds, tests)."""
+    if session.ended_at is None or session.started_at is None:
+        session.duration_seconds = None
+    else:
+        session.duration_seconds = round((session.ended_at - session.started_at).total_seconds())

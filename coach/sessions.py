@@ -1,0 +1,280 @@
+"""Practice sessions with their before and after ratings.
+
+The client makes each session's uuid, so a phone that was offline can send a session later
+and send it again without doubling it: `save` is an idempotent PUT, scoped per user.
+"""
+from __future__ import annotations
+
+import binascii
+import json
+import uuid as uuidlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from .extensions import db
+from .models import PracticeSession, User
+
+UTC = timezone.utc
+MAX_AHEAD = timedelta(days=1)  # phone clocks drift; a day ahead is already absurd
+MAX_DURATION = timedelta(hours=24)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+RATINGS = ("mood", "anxiety", "energy")
+
+
+class InvalidSession(Exception):
+    """The body is well-formed but does not make sense; `errors` maps fields to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+class NotAllowed(Exception):
+    """The routine may not be recorded for this user (the screening seam); `reason` in plain words."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def check_allowed(user: User, routine: dict) -> None:
+    """Seam for safety screening: raise NotAllowed(reason) to refuse a routine.
+
+    Nothing is refused yet; the screening work fills this in (api.md: a routine with
+    `requires_screening` is refused until screening clears it). The route maps NotAllowed to 403.
+    """
+    return None
+
+
+def check_times(started_at: datetime, ended_at: datetime | None, now: datetime) -> dict[str, list[str]]:
+    """Field errors for the session's instants (empty when they make sense)."""
+    errors: dict[str, list[str]] = {}
+    if started_at < EARLIEST:
+        errors["started_at"] = ["That is before the year 2000; please check the date."]
+    elif started_at > now + MAX_AHEAD:
+        errors["started_at"] = ["That is more than a day in the future; please check the device clock."]
+    if ended_at is not None:
+        if ended_at < started_at:
+            errors["ended_at"] = ["The end must not be before the start."]
+        elif ended_at - started_at > MAX_DURATION:
+            errors["ended_at"] = ["A session can last at most 24 hours."]
+        elif ended_at > now + MAX_AHEAD:
+            errors["ended_at"] = ["That is more than a day in the future; please check the device clock."]
+    return errors
+
+
+def _resolve_routine(user: User, slug: str) -> dict:
+    from .routines.service import get_routine
+
+    routine = get_routine(user, slug)
+    if routine is None:
+        raise InvalidSession({"routine": [f"There is no routine called “{slug}”."]})
+    return routine
+
+
+def _columns(data: dict, routine: dict) -> dict[str, Any]:
+    """The row's values for a validated body (a PUT replaces every field)."""
+    started_at = data["started_at"].astimezone(UTC)
+    ended_at = data.get("ended_at")
+    ended_at = ended_at.astimezone(UTC) if ended_at is not None else None
+    pre = data.get("pre") or {}
+    post = data.get("post") or {}
+    details = {k: v for k, v in (data.get("details") or {}).items() if v is not None}
+    values: dict[str, Any] = {
+        "routine": routine["slug"],
+        "started_at": started_at,
+        "ended_at": ended_at,
+        "completed_cycles": data.get("completed_cycles"),
+        "planned_cycles": routine.get("cycles"),
+        "post_note": post.get("note") or None,
+        "details": details or None,
+    }
+    for name in RATINGS:
+        values[f"pre_{name}"] = pre.get(name)
+        values[f"post_{name}"] = post.get(name)
+    return values
+
+
+def _find(user_id: int, session_uuid: uuidlib.UUID) -> PracticeSession | None:
+    return db.session.scalar(
+        select(PracticeSession).where(PracticeSession.user_id == user_id, PracticeSession.uuid == session_uuid)
+    )
+
+
+def save(user: User, session_uuid: uuidlib.UUID, data: dict, now: datetime) -> tuple[PracticeSession, bool]:
+    """Create or replace the user's session `session_uuid`; returns (session, created).
+
+    Everything is validated before anything is written. Another user's session with the
+    same uuid is never looked at: the uuid is unique per user only.
+    """
+    routine = _resolve_routine(user, data["routine"])
+    check_allowed(user, routine)
+    errors = check_times(data["started_at"], data.get("ended_at"), now)
+    if errors:
+        raise InvalidSession(errors)
+    values = _columns(data, routine)
+    user_id = user.id
+
+    existing = _find(user_id, session_uuid)
+    if existing is None:
+        session = PracticeSession(user_id=user_id, uuid=session_uuid, created_at=now, updated_at=now, **values)
+        db.session.add(session)
+        try:
+            db.session.commit()
+            return session, True
+        except IntegrityError:
+            # Two PUTs of the same new uuid raced and the other one inserted first:
+            # this one becomes an update of that row.
+            db.session.rollback()
+            existing = _find(user_id, session_uuid)
+            if existing is None:
+                raise
+    for key, value in values.items():
+        setattr(existing, key, value)
+    existing.updated_at = now
+    db.session.commit()
+    return existing, False
+
+
+def get(user: User, session_uuid: uuidlib.UUID) -> PracticeSession | None:
+    """The user's own session, or None (someone else's is None too)."""
+    return _find(user.id, session_uuid)
+
+
+def remove(user: User, session_uuid: uuidlib.UUID) -> bool:
+    """Delete the user's own session; False when there is none."""
+    result = db.session.execute(
+        delete(PracticeSession).where(PracticeSession.user_id == user.id, PracticeSession.uuid == session_uuid)
+    )
+    db.session.commit()
+    return result.rowcount > 0
+
+
+# --- listing, newest first, with an opaque keyset cursor ---------------------------------
+
+@dataclass(frozen=True)
+class PageKey:
+    """Where a page ends: the last item's (started_at, id)."""
+
+    started_at: datetime
+    id: int
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[PracticeSession]
+    next_key: PageKey | None
+
+
+def list_sessions(
+    user: User,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    routine: str | None = None,
+    limit: int = 20,
+    after: PageKey | None = None,
+) -> Page:
+    """The user's sessions with start ≤ started_at < end, newest first (started_at, then id)."""
+    stmt = select(PracticeSession).where(PracticeSession.user_id == user.id)
+    if start is not None:
+        stmt = stmt.where(PracticeSession.started_at >= start)
+    if end is not None:
+        stmt = stmt.where(PracticeSession.started_at < end)
+    if routine:
+        stmt = stmt.where(PracticeSession.routine == routine)
+    if after is not None:
+        stmt = stmt.where(
+            or_(
+                PracticeSession.started_at < after.started_at,
+                and_(PracticeSession.started_at == after.started_at, PracticeSession.id < after.id),
+            )
+        )
+    stmt = stmt.order_by(PracticeSession.started_at.desc(), PracticeSession.id.desc()).limit(limit + 1)
+    rows = list(db.session.scalars(stmt))
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return Page(rows, PageKey(rows[-1].started_at, rows[-1].id))
+    return Page(rows, None)
+
+
+_CURSOR_SALT = "sessions-cursor"
+
+
+def encode_cursor(key: PageKey, secret: str) -> str:
+    """An opaque, signed, base64url token for `key` (a client cannot forge or alter it)."""
+    return URLSafeSerializer(secret, salt=_CURSOR_SALT).dumps([key.started_at.isoformat(), key.id])
+
+
+def decode_cursor(token: str, secret: str) -> PageKey:
+    """The key in a cursor from `encode_cursor`; ValueError for anything else."""
+    try:
+        started, row_id = URLSafeSerializer(secret, salt=_CURSOR_SALT).loads(token)
+        started_at = datetime.fromisoformat(started)
+    except (BadSignature, ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError("not a cursor from this server") from exc
+    if started_at.tzinfo is None or not isinstance(row_id, int) or isinstance(row_id, bool):
+        raise ValueError("not a cursor from this server")
+    return PageKey(started_at.astimezone(UTC), row_id)
+
+
+# --- the stored shape, shared by the API and the export ----------------------------------
+
+def _rating(session: PracticeSession, when: str) -> dict | None:
+    mood = getattr(session, f"{when}_mood")
+    if mood is None:
+        return None
+    rating = {name: getattr(session, f"{when}_{name}") for name in RATINGS}
+    if when == "post":
+        rating["note"] = session.post_note
+    return rating
+
+
+def is_partial(session: PracticeSession) -> bool:
+    """Fewer cycles done than the routine planned (False when either is unknown)."""
+    return (
+        session.completed_cycles is not None
+        and session.planned_cycles is not None
+        and session.completed_cycles < session.planned_cycles
+    )
+
+
+def to_dict(session: PracticeSession) -> dict[str, Any]:
+    return {
+        "uuid": str(session.uuid),
+        "routine": session.routine,
+        "started_at": session.started_at,
+        "ended_at": session.ended_at,
+        "completed_cycles": session.completed_cycles,
+        "planned_cycles": session.planned_cycles,
+        "pre": _rating(session, "pre"),
+        "post": _rating(session, "post"),
+        "details": session.details,
+        "duration_seconds": session.duration_seconds,
+        "partial": is_partial(session),
+        "created_at": session.created_at,
+        "updated_at": session.updated_at,
+    }
+
+
+__all__ = [
+    "InvalidSession",
+    "NotAllowed",
+    "Page",
+    "PageKey",
+    "check_allowed",
+    "check_times",
+    "decode_cursor",
+    "encode_cursor",
+    "get",
+    "is_partial",
+    "list_sessions",
+    "remove",
+    "save",
+    "to_dict",
+]
