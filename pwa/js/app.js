@@ -1,0 +1,112 @@
+// The shell: a hash router that hands the screen to one module at a time, the service
+// worker (with an update prompt), and the outbox started at every launch.
+import { h, mount, toast } from './ui.js';
+import { loadToken, signedIn, onSignedOut } from './api.js';
+import { kv, sessions } from './store.js';
+import * as outbox from './outbox.js';
+import { welcome, safety } from './onboarding.js';
+import { home } from './home.js';
+import { library, routineDetail } from './library.js';
+import { runSession, leaveActive } from './session.js';
+import { history } from './history.js';
+import { editor } from './editor.js';
+import { reminders } from './reminders.js';
+import { settings } from './settings.js';
+import { screening } from './screening.js';
+
+const ROUTES = [
+  [/^\/?$/, () => home(), 'home'],
+  [/^\/library$/, (m, q) => library(q), 'library'],
+  [/^\/routine\/([^/]+)$/, (m) => routineDetail(decodeURIComponent(m[1])), 'library'],
+  [/^\/run\/([^/]+)$/, (m) => runSession(decodeURIComponent(m[1])), 'library'],
+  [/^\/history$/, () => history(), 'history'],
+  [/^\/editor(?:\/([^/]+))?$/, (m) => editor(m[1] && decodeURIComponent(m[1])), 'library'],
+  [/^\/reminders$/, () => reminders(), 'settings'],
+  [/^\/settings$/, () => settings(), 'settings'],
+  [/^\/screening$/, (m, q) => screening(q), 'settings'],
+  [/^\/safety$/, () => safety(), null],
+];
+
+let rendering = 0;
+
+async function route() {
+  leaveActive();
+  const [path, query = ''] = location.hash.replace(/^#/, '').split('?');
+  const params = new URLSearchParams(query);
+  const nav = document.getElementById('tabs');
+  const turn = ++rendering;
+  if (!signedIn()) {
+    nav.hidden = true;
+    return welcome(params, { onSignedIn });
+  }
+  if (path === '/welcome') { location.replace('#/'); return undefined; }
+  const found = ROUTES.find(([re]) => re.test(path || '/'));
+  if (!found) { location.replace('#/'); return undefined; }
+  const [re, render, tab] = found;
+  nav.hidden = false;
+  for (const a of nav.querySelectorAll('a')) {
+    if (a.dataset.tab === tab) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  }
+  try {
+    await render(path.match(re), params);
+  } catch (err) {
+    if (turn !== rendering) return undefined;
+    mount(h('section.screen', h('h1', 'Something went wrong'), h('p.error', err.message || String(err)),
+      h('a.button.primary', { href: '#/' }, 'Home')));
+  }
+  return undefined;
+}
+
+async function onSignedIn(isNew) {
+  outbox.sync();
+  if (isNew || !(await kv.get('safetySeen'))) location.hash = '#/safety';
+  else if (location.hash === '#/' || location.hash === '') route(); else location.hash = '#/';
+}
+
+/** A session interrupted by a closed tab is kept as a partial one, never dropped. */
+async function recoverInterrupted() {
+  for (const r of await sessions.all()) {
+    if (r.state !== 'running') continue;
+    await outbox.save({ ...r, state: 'done', ended_at: r.checkpoint_at || r.started_at, completed_cycles: r.checkpoint_cycles ?? 0 });
+  }
+}
+
+function registerWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  let reloading = false;
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (reloading) location.reload();
+  });
+  const prompt = (worker) => toast('A new version of the coach is ready.', {
+    label: 'Update',
+    run: () => { reloading = true; worker.postMessage({ type: 'skip-waiting' }); },
+  });
+  navigator.serviceWorker.register('/sw.js', { scope: '/' }).then((reg) => {
+    if (reg.waiting && navigator.serviceWorker.controller) prompt(reg.waiting);
+    reg.addEventListener('updatefound', () => {
+      const worker = reg.installing;
+      worker?.addEventListener('statechange', () => {
+        if (worker.state === 'installed' && navigator.serviceWorker.controller) prompt(worker);
+      });
+    });
+  }).catch(() => { /* no offline support here (e.g. private mode); the app still works */ });
+  // A tapped notification asks an open window to go to its routine.
+  navigator.serviceWorker.addEventListener('message', (ev) => {
+    if (ev.data?.type === 'open' && typeof ev.data.url === 'string') {
+      const url = new URL(ev.data.url, location.origin);
+      if (url.origin === location.origin) location.hash = url.hash || '#/';
+    }
+  });
+}
+
+async function start() {
+  onSignedOut(() => { toast('Please log in again.'); route(); });
+  await loadToken();
+  await recoverInterrupted().catch(() => {});
+  window.addEventListener('hashchange', route);
+  await route();
+  outbox.start();
+  registerWorker();
+}
+
+start();

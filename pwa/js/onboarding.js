@@ -1,0 +1,87 @@
+// First contact: create an account or log in (the time zone comes from the device), then
+// a short safety note in plain words, and on iPhone the "Add to Home Screen" hint.
+import { h, mount, field, errorBox, busy } from './ui.js';
+import { post, get, setToken } from './api.js';
+import { kv, cachePut } from './store.js';
+
+export const deviceZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+
+export function isIOS() {
+  return /iPhone|iPad|iPod/.test(navigator.userAgent) || (navigator.platform === 'MacIntel' && navigator.maxTouchPoints > 1);
+}
+export const isStandalone = () => matchMedia('(display-mode: standalone)').matches || navigator.standalone === true;
+
+export function iosHint() {
+  if (!isIOS() || isStandalone()) return null;
+  return h('div.card.hint',
+    h('h2', 'On iPhone: add the coach to your Home Screen'),
+    h('p', 'Reminders can only reach an iPhone from an app on the Home Screen. In Safari tap the Share button, then “Add to Home Screen”, and open the coach from there.'));
+}
+
+export function welcome(params, { onSignedIn }) {
+  let mode = params.get('mode') === 'login' ? 'login' : 'signup';
+  const email = h('input', { type: 'email', id: 'email', autocomplete: 'email', required: true, maxLength: 254 });
+  const password = h('input', { type: 'password', id: 'password', required: true, minLength: 10, maxLength: 1024 });
+  const zone = deviceZone();
+  const err = errorBox();
+  const submit = h('button.primary', { type: 'submit' });
+  const switcher = h('button.link', { type: 'button' });
+  const heading = h('h2');
+  const pwHint = h('small.hint', { id: 'pw-hint' });
+  password.setAttribute('aria-describedby', 'pw-hint');
+
+  const render = () => {
+    const signup = mode === 'signup';
+    heading.textContent = signup ? 'Create your account' : 'Log in';
+    submit.textContent = signup ? 'Create account' : 'Log in';
+    switcher.textContent = signup ? 'I already have an account' : 'Create a new account';
+    password.autocomplete = signup ? 'new-password' : 'current-password';
+    pwHint.textContent = signup ? 'At least 10 characters.' : '';
+    err.show(null);
+  };
+  switcher.addEventListener('click', () => { mode = mode === 'signup' ? 'login' : 'signup'; render(); });
+  render();
+
+  const form = h('form.card', {
+    onsubmit: (ev) => {
+      ev.preventDefault();
+      busy(submit, err, async () => {
+        const creds = { email: email.value.trim(), password: password.value };
+        if (mode === 'signup') await post('/api/auth/register', { ...creds, timezone: zone }, { auth: false });
+        const answer = await post('/api/auth/login', creds, { auth: false });
+        await setToken(answer.token);
+        const me = await get('/api/me');
+        await cachePut('/api/me', me);
+        await onSignedIn(mode === 'signup');
+      });
+    },
+  },
+  heading,
+  field('Email', email),
+  h('div.field', h('label', { htmlFor: 'password' }, 'Password'), password, pwHint),
+  h('p.small.muted', `Time zone: ${zone} (from this device; reminders and the weekly email follow it).`),
+  err,
+  h('div.actions', submit, switcher));
+
+  mount(h('section.screen.welcome',
+    h('div.brand', h('img', { src: '/icons/icon-192.png', alt: '', width: 72, height: 72 })),
+    h('h1', 'Vagal-tone coach'),
+    h('p.lead', 'Slow breathing and cold practice, gently paced. Rate how you feel before and after, and see what helps you.'),
+    form,
+    iosHint()));
+}
+
+export async function safety() {
+  mount(h('section.screen',
+    h('h1', 'A few safety words'),
+    h('ul.plain-list',
+      h('li', h('strong', 'Never hold your breath or breathe fast in or near water'), ' (bath, pool, sea, plunge) or while driving. Fainting can come without warning. Do breath holds seated or lying down.'),
+      h('li', h('strong', 'Do not combine breath holds with cold water.')),
+      h('li', h('strong', 'Breathe gently.'), ' Small, slow breaths. Light-headedness or tingling means breathe smaller, or stop.'),
+      h('li', h('strong', 'Power breathing and cold plunges'), ' ask a few health questions first. With heart or circulation problems, high blood pressure, pregnancy, epilepsy, asthma or COPD, or panic attacks, talk to a doctor before trying them.'),
+      h('li', 'This coach may help you feel calmer. It is not a treatment for any illness and does not replace care from a professional.')),
+    h('div.actions', h('button.primary', {
+      type: 'button',
+      onclick: async () => { await kv.set('safetySeen', true); location.hash = '#/'; },
+    }, 'I understand'))));
+}

@@ -1,0 +1,152 @@
+// Reminders: create, edit, delete; and the push permission, asked only when the user taps
+// the button. A refusal is respected and explained; reminders stay saved either way.
+import { h, mount, errorBox, busy, WEEKDAYS, toast, field } from './ui.js';
+import { get, post, patch, del, getCached } from './api.js';
+import { kv } from './store.js';
+import { iosHint, isIOS, isStandalone } from './onboarding.js';
+
+export function b64uToBytes(text) {
+  const pad = '='.repeat((4 - (text.length % 4)) % 4);
+  const raw = atob((text + pad).replace(/-/g, '+').replace(/_/g, '/'));
+  return Uint8Array.from(raw, (c) => c.charCodeAt(0));
+}
+
+const pushSupported = () => 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window;
+
+/** Subscribe this browser and tell the server. Must run from a tap (permission prompt). */
+export async function enablePush() {
+  const permission = await Notification.requestPermission();
+  if (permission !== 'granted') return permission;
+  const reg = await navigator.serviceWorker.ready;
+  const { key } = await get('/api/push/vapid-public-key', { auth: false });
+  let sub = await reg.pushManager.getSubscription();
+  const current = sub?.options?.applicationServerKey;
+  if (sub && current && btoa(String.fromCharCode(...new Uint8Array(current))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') !== key) {
+    await sub.unsubscribe(); // made for another server key: start afresh
+    sub = null;
+  }
+  sub ||= await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: b64uToBytes(key) });
+  await kv.set('vapidKey', key); // the service worker re-subscribes with it on pushsubscriptionchange
+  await post('/api/push/subscriptions', sub.toJSON());
+  return 'granted';
+}
+
+async function disablePush() {
+  const reg = await navigator.serviceWorker.ready;
+  const sub = await reg.pushManager.getSubscription();
+  if (!sub) return;
+  await del('/api/push/subscriptions', { endpoint: sub.endpoint });
+  await sub.unsubscribe();
+}
+
+async function pushPanel() {
+  const err = errorBox();
+  const box = h('div.card.push', h('h2', 'Notifications on this phone'));
+  const render = async () => {
+    box.replaceChildren(box.firstChild);
+    if (!pushSupported()) {
+      box.append(h('p', isIOS() && !isStandalone()
+        ? 'Reminders reach an iPhone only from the coach on the Home Screen (see below).'
+        : 'This browser cannot receive notifications. Your reminders are kept and will work on a browser that can.'));
+      return;
+    }
+    const reg = await navigator.serviceWorker.getRegistration();
+    const sub = reg ? await reg.pushManager.getSubscription() : null;
+    if (Notification.permission === 'denied') {
+      box.append(h('p', 'Notifications are blocked for the coach. That is fine: your reminders are kept. To get them, allow notifications for this site in your browser’s site settings, then come back here.'));
+    } else if (Notification.permission === 'granted' && sub) {
+      const off = h('button.secondary', { type: 'button' }, 'Turn off on this phone');
+      off.addEventListener('click', () => busy(off, err, async () => { await disablePush(); toast('Notifications turned off'); render(); }));
+      box.append(h('p', 'On: reminders arrive as notifications.'), off);
+    } else {
+      const on = h('button.primary', { type: 'button' }, 'Turn on notifications');
+      on.addEventListener('click', () => busy(on, err, async () => {
+        const result = await enablePush();
+        if (result === 'granted') toast('Notifications are on');
+        render();
+      }));
+      box.append(h('p', 'Your browser will ask for permission. You can turn them off at any time.'), on);
+    }
+    box.append(err);
+  };
+  await render();
+  return box;
+}
+
+export async function reminders() {
+  const err = errorBox();
+  const list = h('ul.reminder-list');
+  const formSlot = h('div');
+  const routines = await getCached('/api/routines').then((r) => r.data).catch(() => []);
+  const names = new Map(routines.map((r) => [r.slug, r.name]));
+
+  const load = async () => {
+    try {
+      const { data } = await getCached('/api/reminders');
+      const items = Array.isArray(data) ? data : data.items || [];
+      list.replaceChildren(...items.map((r) => item(r)));
+      if (!items.length) list.append(h('li.muted', 'No reminders yet.'));
+    } catch (e) { err.show(e); }
+  };
+
+  const item = (r) => {
+    const days = r.weekdays.length === 7 ? 'Every day' : r.weekdays.map((d) => WEEKDAYS[d].slice(0, 3)).join(', ');
+    const toggle = h('input', { type: 'checkbox', id: `rem-${r.id}`, checked: r.enabled });
+    toggle.addEventListener('change', () => busy(toggle, err, async () => { await patch(`/api/reminders/${r.id}`, { enabled: toggle.checked }); await load(); }));
+    return h('li.reminder',
+      h('div.reminder-main',
+        h('span.reminder-time', r.local_time),
+        h('span', days),
+        h('span.muted', r.routine ? names.get(r.routine) || r.routine : 'Today’s suggestion'),
+        r.enabled && r.next_fire_at ? h('span.small.muted', `Next: ${new Date(r.next_fire_at).toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' })}`) : null),
+      h('div.reminder-tools',
+        h('div.switch', toggle, h('label', { htmlFor: `rem-${r.id}` }, 'On')),
+        h('button.link', { type: 'button', onclick: () => showForm(r) }, 'Edit'),
+        h('button.link.danger-text', { type: 'button', onclick: (ev) => busy(ev.currentTarget, err, async () => { await del(`/api/reminders/${r.id}`); await load(); }) }, 'Delete')));
+  };
+
+  const showForm = (r = { local_time: '07:30', weekdays: [0, 1, 2, 3, 4, 5, 6], routine: null, enabled: true }) => {
+    const time = h('input', { type: 'time', id: 'rem-time', value: r.local_time, required: true });
+    const boxes = WEEKDAYS.map((d, i) => h('input', { type: 'checkbox', id: `wd-${i}`, value: i, checked: r.weekdays.includes(i) }));
+    const routine = h('select', { id: 'rem-routine' }, h('option', { value: '' }, 'Today’s suggestion'),
+      routines.map((x) => h('option', { value: x.slug, selected: x.slug === r.routine }, x.name)));
+    const ferr = errorBox();
+    const save = h('button.primary', { type: 'submit' }, r.id ? 'Save' : 'Add reminder');
+    formSlot.replaceChildren(h('form.card', {
+      onsubmit: (ev) => {
+        ev.preventDefault();
+        busy(save, ferr, async () => {
+          const body = {
+            local_time: time.value,
+            weekdays: boxes.filter((b) => b.checked).map((b) => Number(b.value)),
+            routine: routine.value || null,
+          };
+          if (!body.weekdays.length) throw new Error('Choose at least one day.');
+          if (r.id) await patch(`/api/reminders/${r.id}`, body);
+          else await post('/api/reminders', { ...body, routine: body.routine || undefined, enabled: true });
+          formSlot.replaceChildren();
+          toast('Reminder saved');
+          await load();
+        });
+      },
+    },
+    h('h2', r.id ? 'Edit reminder' : 'New reminder'),
+    field('Time', time),
+    h('fieldset.days', h('legend', 'Days'), boxes.map((b, i) => h('span.day-check', b, h('label', { htmlFor: b.id }, WEEKDAYS[i].slice(0, 3))))),
+    field('Routine', routine),
+    ferr,
+    h('div.actions', save, h('button.link', { type: 'button', onclick: () => formSlot.replaceChildren() }, 'Cancel'))));
+    time.focus();
+  };
+
+  mount(h('section.screen',
+    h('h1', 'Reminders'),
+    h('p.lead', 'A gentle nudge at the times you choose, in your time zone.'),
+    await pushPanel(),
+    err,
+    list,
+    formSlot,
+    h('button.secondary.wide', { type: 'button', onclick: () => showForm() }, 'Add a reminder'),
+    iosHint()));
+  await load();
+}

@@ -1,0 +1,250 @@
+// One practice session, start to end: the routine's cautions → pre rating → the guided
+// routine → post rating with a note → a short result. The session is written to IndexedDB
+// before anything is sent, and sent again (same uuid) when the post rating is added.
+import { h, mount, fmtDuration, signed, errorBox, toast } from './ui.js';
+import { getCached } from './api.js';
+import { kv, sessions } from './store.js';
+import { save } from './outbox.js';
+import { plan, cycleMs, cyclesForMinutes, needsWaterWarning } from './plan.js';
+import { pacerView, toggle } from './pacer.js';
+import { Cues } from './cues.js';
+import { ratingView } from './rating.js';
+import { runPower, hasOpenEnded } from './power.js';
+import { COLD_CAUTIONS, coldGuide, coldSeconds, waterInput } from './cold.js';
+
+export const WATER_WARNING = 'Never in or near water, never while driving; seated or lying down.';
+let active = null;
+
+/** The router calls this when the user navigates away mid-routine: save what was done. */
+export function leaveActive() {
+  active?.abandon();
+  active = null;
+}
+
+export async function loadRoutine(slug) {
+  try {
+    return (await getCached(`/api/routines/${encodeURIComponent(slug)}`)).data;
+  } catch (err) {
+    const list = await getCached('/api/routines').catch(() => null);
+    const found = list?.data?.find?.((r) => r.slug === slug);
+    if (found) return found;
+    throw err;
+  }
+}
+
+async function screeningClears(routine) {
+  if (!routine.requires_screening) return { ok: true };
+  try {
+    const { data } = await getCached('/api/me/screening');
+    const blocked = (data.blocked || []).find((b) => b.slug === routine.slug);
+    if ((data.cleared || []).includes(routine.slug)) return { ok: true };
+    return { ok: false, reason: blocked?.reason };
+  } catch {
+    return { ok: false };
+  }
+}
+
+export async function runSession(slug) {
+  const routine = await loadRoutine(slug);
+  const screening = await screeningClears(routine);
+  if (!screening.ok) return screeningNeeded(routine, screening.reason);
+
+  const prefs = { sound: true, vibration: true, ...((await kv.get('cuePrefs')) || {}) };
+  const choice = await introView(routine, prefs);
+  if (!choice) return;
+  kv.set('cuePrefs', { sound: choice.sound, vibration: choice.vibration });
+  kv.set('lastRoutine', { slug: routine.slug, name: routine.name });
+
+  const pre = await show(ratingView({
+    title: 'Before you start',
+    intro: 'How do you feel right now? Move each slider; there are no right answers.',
+    nextLabel: 'Start',
+    skipLabel: 'Skip and start',
+  }));
+
+  const cues = new Cues({ sound: choice.sound, vibration: choice.vibration });
+  cues.unlock();
+  const record = {
+    uuid: crypto.randomUUID(),
+    routine: routine.slug,
+    name: routine.name,
+    started_at: new Date().toISOString(),
+    pre: pre || undefined,
+    state: 'running',
+    sync: 'pending',
+  };
+  await save(record);
+  document.body.classList.add('running');
+  let outcome;
+  try {
+    outcome = await runRoutineBody(routine, choice, cues, record);
+  } finally {
+    document.body.classList.remove('running');
+    cues.close();
+    active = null;
+  }
+  Object.assign(record, {
+    ended_at: new Date().toISOString(),
+    completed_cycles: outcome.completedCycles,
+    details: outcome.details,
+    state: 'done',
+  });
+  await save(record);
+  if (outcome.abandoned) return;
+
+  const post = await show(ratingView({
+    title: outcome.endedEarly ? 'Ended early: how do you feel now?' : 'How do you feel now?',
+    intro: 'The same three sliders, so you can see what changed.',
+    initial: pre || undefined,
+    withNote: true,
+    nextLabel: 'Save',
+    skipLabel: 'Skip',
+  }));
+  if (post) {
+    const latest = (await sessions.get(record.uuid)) || record;
+    Object.assign(latest, { post, sync: latest.sync === 'failed' ? 'failed' : 'pending' });
+    await save(latest);
+  }
+  resultView(routine, record, pre, post, outcome);
+}
+
+function show(view) {
+  mount(view.el);
+  return view.done;
+}
+
+async function runRoutineBody(routine, choice, cues, record) {
+  if (hasOpenEnded(routine)) {
+    let abandon;
+    active = { abandon: () => abandon?.() };
+    const abandoned = new Promise((resolve) => { abandon = () => resolve(null); });
+    const result = await Promise.race([runPower({ routine, cues }), abandoned]);
+    if (!result) return { abandoned: true, endedEarly: true, completedCycles: 0, details: undefined };
+    return {
+      endedEarly: result.endedEarly,
+      completedCycles: result.completedCycles,
+      details: result.retention_seconds.length ? { retention_seconds: result.retention_seconds } : undefined,
+      retention: result.retention_seconds,
+    };
+  }
+  const timeline = plan(routine, choice.cycles);
+  const hasCold = timeline.phases.some((p) => p.action === 'cold');
+  const view = pacerView({
+    title: routine.name,
+    timeline,
+    cues,
+    guide: hasCold ? coldGuide : null,
+    cycleWord: hasCold ? 'Round' : 'Breath',
+  });
+  let abandoned = false;
+  active = { abandon: () => { abandoned = true; view.el.querySelector('.controls button:last-child').click(); } };
+  // Progress is written as it happens, so a closed tab still leaves a partial session.
+  const checkpoint = (ev) => {
+    if (ev.detail.index && ev.detail.index % 20 === 0) {
+      sessions.put({ ...record, checkpoint_at: new Date().toISOString(), checkpoint_cycles: ev.detail.cycle }).catch(() => {});
+    }
+  };
+  document.addEventListener('coach:phase', checkpoint);
+  mount(view.el);
+  view.start();
+  const result = await view.done;
+  document.removeEventListener('coach:phase', checkpoint);
+  const details = {};
+  if (hasCold) details.cold_seconds = coldSeconds(timeline, result.elapsed);
+  if (choice.water_temp_c !== undefined) details.water_temp_c = choice.water_temp_c;
+  return {
+    abandoned,
+    endedEarly: result.endedEarly,
+    completedCycles: result.completedCycles,
+    details: Object.keys(details).length ? details : undefined,
+  };
+}
+
+/** The start screen: what it is, how long, the cautions, sound and vibration. */
+function introView(routine, prefs) {
+  return new Promise((resolve) => {
+    const isPower = hasOpenEnded(routine);
+    const isCold = routine.kind !== 'breathing';
+    const perCycle = cycleMs(routine);
+    let cycles = routine.cycles;
+    const length = h('p.muted');
+    const showLength = () => { length.textContent = `About ${fmtDuration((perCycle * cycles) / 1000)}`; };
+    showLength();
+
+    let minutesSelect = null;
+    if (!isPower && !isCold) {
+      const options = [...new Set([Math.round((perCycle * routine.cycles) / 60000), 2, 5, 10, 15, 20])]
+        .filter((m) => m >= 1).sort((a, b) => a - b);
+      const initial = Math.round((perCycle * routine.cycles) / 60000);
+      minutesSelect = h('select', {
+        id: 'length',
+        onchange: () => {
+          const m = Number(minutesSelect.value);
+          cycles = m === initial ? routine.cycles : cyclesForMinutes(routine, m);
+          showLength();
+        },
+      }, options.map((m) => h('option', { value: m, selected: m === initial }, `${m} minutes`)));
+    }
+    const water = isCold ? waterInput() : null;
+    const sound = toggle('Sound', prefs.sound, (on) => { prefs.sound = on; });
+    const vibration = navigator.vibrate ? toggle('Vibration', prefs.vibration, (on) => { prefs.vibration = on; }) : null;
+    const warn = needsWaterWarning(routine);
+    const cautions = [...(routine.cautions || []), ...(isCold ? COLD_CAUTIONS : [])];
+
+    mount(h('section.screen',
+      h('p.eyebrow', kindWord(routine)),
+      h('h1', routine.name),
+      routine.summary ? h('p.lead', routine.summary) : null,
+      length,
+      warn ? h('div.warning', { role: 'note' }, h('strong', 'Safety: '), WATER_WARNING) : null,
+      cautions.length ? h('div.card', h('h2', 'Before you start'), h('ul.cautions', cautions.map((c) => h('li', c)))) : null,
+      minutesSelect ? h('div.field', h('label', { htmlFor: 'length' }, 'Length'), minutesSelect) : null,
+      water,
+      h('div.toggles', { role: 'group', 'aria-label': 'Cues' }, sound, vibration),
+      h('p.small.muted', 'Breathe gently: small, slow breaths, not big deep ones. If you feel light-headed or tingly, breathe smaller or stop.'),
+      h('div.actions',
+        h('button.primary', { type: 'button', onclick: () => resolve({ cycles, water_temp_c: water?.value(), sound: prefs.sound, vibration: prefs.vibration }) }, 'Continue'),
+        h('a.button.link', { href: `#/routine/${encodeURIComponent(routine.slug)}`, onclick: () => resolve(null) }, 'Back'))));
+  });
+}
+
+export function kindWord(routine) {
+  return { breathing: 'Breathing', cold: 'Cold', combined: 'Breathing and cold' }[routine.kind] || 'Routine';
+}
+
+function screeningNeeded(routine, reason) {
+  mount(h('section.screen',
+    h('h1', routine.name),
+    h('p.lead', reason
+      ? `Your safety answers suggest skipping this one: ${reason}`
+      : 'This routine asks a few safety questions first, because it can strain the heart and breathing.'),
+    h('p', 'Please talk to a doctor first if any of them apply to you. The gentle breathing routines are always open.'),
+    h('div.actions',
+      h('a.button.primary', { href: `#/screening?next=${encodeURIComponent(routine.slug)}` }, 'Answer the safety questions'),
+      h('a.button.link', { href: '#/library' }, 'Back to the library'))));
+}
+
+function resultView(routine, record, pre, post, outcome) {
+  const lines = [];
+  if (pre && post) {
+    const parts = [['Mood', 'mood'], ['anxiety', 'anxiety'], ['energy', 'energy']]
+      .map(([label, key]) => `${label} ${signed(post[key] - pre[key])}`);
+    lines.push(h('p.result-big', parts.join(', ')));
+  }
+  if (outcome.retention?.length) {
+    lines.push(h('p', `Retention: ${outcome.retention.map((s, i) => `round ${i + 1} ${s.toFixed(1)} s`).join(', ')}.`));
+  }
+  const mins = (Date.parse(record.ended_at) - Date.parse(record.started_at)) / 1000;
+  const err = errorBox();
+  mount(h('section.screen.result',
+    h('h1', outcome.endedEarly ? 'Saved, ended early' : 'Well done'),
+    h('p.lead', `${routine.name}, ${fmtDuration(mins)}.`),
+    lines,
+    h('p.muted', navigator.onLine ? 'Saved.' : 'Saved on this phone; it will be sent when you are back online.'),
+    err,
+    h('div.actions',
+      h('a.button.primary', { href: '#/' }, 'Done'),
+      h('a.button.link', { href: '#/history' }, 'See history'))));
+  toast('Session saved');
+}
+

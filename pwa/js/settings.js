@@ -1,0 +1,136 @@
+// Settings: the weekly email, the resonance rate, your data (export), the safety
+// questions, logging out and deleting the account.
+import { h, mount, errorBox, busy, WEEKDAYS, field, toast } from './ui.js';
+import { getCached, patch, post, del, request, setToken } from './api.js';
+import { clearAll, sessions } from './store.js';
+import { pending, sync } from './outbox.js';
+
+export async function settings() {
+  const err = errorBox();
+  let me;
+  try {
+    me = (await getCached('/api/me')).data;
+  } catch (e) {
+    mount(h('section.screen', h('h1', 'Settings'), err));
+    err.show(e);
+    return;
+  }
+  mount(h('section.screen.settings',
+    h('h1', 'Settings'),
+    h('p.muted', `${me.email} · ${me.timezone}`),
+    digestCard(me),
+    resonanceCard(me),
+    h('div.card', h('h2', 'Reminders and safety'),
+      h('div.actions',
+        h('a.button.secondary', { href: '#/reminders' }, 'Reminders'),
+        h('a.button.secondary', { href: '#/screening' }, 'Safety questions'))),
+    exportCard(),
+    accountCard()));
+}
+
+function digestCard(me) {
+  const err = errorBox();
+  const enabled = h('input', { type: 'checkbox', id: 'digest-on', checked: me.digest.enabled });
+  const day = h('select', { id: 'digest-day' }, WEEKDAYS.map((d, i) => h('option', { value: i, selected: i === me.digest.weekday }, d)));
+  const time = h('input', { type: 'time', id: 'digest-time', value: me.digest.local_time, required: true });
+  const save = h('button.secondary', { type: 'submit' }, 'Save');
+  return h('form.card', {
+    onsubmit: (ev) => {
+      ev.preventDefault();
+      busy(save, err, async () => {
+        await patch('/api/me', { digest: { enabled: enabled.checked, weekday: Number(day.value), local_time: time.value } });
+        toast(enabled.checked ? `Weekly email on ${WEEKDAYS[day.value]}s at ${time.value}` : 'Weekly email turned off');
+      });
+    },
+  },
+  h('h2', 'Weekly email'),
+  h('div.switch', enabled, h('label', { htmlFor: 'digest-on' }, 'Send me a weekly summary')),
+  h('div.row', field('Day', day), field('Time', time)),
+  err,
+  save);
+}
+
+function resonanceCard(me) {
+  const err = errorBox();
+  const out = h('output', { htmlFor: 'bpm' }, `${me.resonance_bpm.toFixed(1)} breaths a minute`);
+  const bpm = h('input.big-range', {
+    type: 'range', id: 'bpm', min: 4, max: 7.5, step: 0.1, value: me.resonance_bpm,
+    oninput: () => { out.textContent = `${Number(bpm.value).toFixed(1)} breaths a minute`; },
+  });
+  const save = h('button.secondary', { type: 'submit' }, 'Save');
+  return h('form.card', {
+    onsubmit: (ev) => {
+      ev.preventDefault();
+      busy(save, err, async () => {
+        await patch('/api/me', { resonance_bpm: Number(bpm.value) });
+        toast('Resonance rate saved');
+      });
+    },
+  },
+  h('h2', 'Resonance rate'),
+  h('p.small.muted', 'Most adults’ resonance lies between 4.5 and 6.5 breaths a minute. Resonance breathing paces at this rate.'),
+  h('label', { htmlFor: 'bpm' }, 'Breaths a minute'), bpm, out,
+  err,
+  save);
+}
+
+function exportCard() {
+  const err = errorBox();
+  const download = (format) => (ev) => busy(ev.currentTarget, err, async () => {
+    const response = await request('GET', `/api/me/export?format=${format}`, undefined, { raw: true });
+    const blob = await response.blob();
+    const name = /filename="?([^";]+)/.exec(response.headers.get('Content-Disposition') || '')?.[1]
+      || `coach-export.${format === 'csv' ? (blob.type.includes('zip') ? 'zip' : 'csv') : 'json'}`;
+    const url = URL.createObjectURL(blob);
+    const a = h('a', { href: url, download: name, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  });
+  return h('div.card',
+    h('h2', 'Your data'),
+    h('p.small.muted', 'Everything the coach keeps about you, to keep or to take elsewhere.'),
+    err,
+    h('div.actions',
+      h('button.secondary', { type: 'button', onclick: download('json') }, 'Download (JSON)'),
+      h('button.secondary', { type: 'button', onclick: download('csv') }, 'Download (CSV)')));
+}
+
+async function forget() {
+  await setToken(null);
+  await clearAll();
+  location.hash = '#/welcome';
+}
+
+function accountCard() {
+  const err = errorBox();
+  const logout = h('button.secondary', { type: 'button' }, 'Log out');
+  logout.addEventListener('click', () => busy(logout, err, async () => {
+    await sync();
+    const waiting = pending(await sessions.all()).length;
+    if (waiting && !confirm(`${waiting} session${waiting > 1 ? 's have' : ' has'} not been sent yet and will be lost if you log out now. Log out anyway?`)) return;
+    await post('/api/auth/logout').catch(() => {}); // offline: the token expires on its own
+    await forget();
+  }));
+  const password = h('input', { type: 'password', id: 'delete-password', autocomplete: 'current-password', required: true });
+  const remove = h('button.danger', { type: 'submit' }, 'Delete my account');
+  const form = h('form', {
+    onsubmit: (ev) => {
+      ev.preventDefault();
+      busy(remove, err, async () => {
+        if (!confirm('Delete your account and everything in it? This cannot be undone.')) return;
+        await del('/api/me', { password: password.value });
+        await forget();
+      });
+    },
+  },
+  h('p.small.muted', 'Deletes your account, sessions, routines, reminders and notifications for good.'),
+  field('Password', password),
+  remove);
+  return h('div.card',
+    h('h2', 'Account'),
+    logout,
+    h('details.danger-zone', h('summary', 'Delete account'), form),
+    err);
+}

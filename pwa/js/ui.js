@@ -1,0 +1,138 @@
+// Small DOM helpers shared by every screen: build elements without innerHTML (so no
+// inline style or script can ever slip in under the CSP), announce to screen readers.
+
+/** h('button.primary', {onclick}, 'Start') — tag with optional .classes and #id. */
+export function h(spec, attrs, ...children) {
+  const [, tag, rest] = spec.match(/^([a-z0-9-]+)(.*)$/i);
+  const el = document.createElement(tag);
+  for (const m of rest.matchAll(/([.#])([\w-]+)/g)) {
+    if (m[1] === '.') el.classList.add(m[2]); else el.id = m[2];
+  }
+  if (attrs && (typeof attrs !== 'object' || attrs instanceof Node || Array.isArray(attrs))) {
+    children.unshift(attrs);
+    attrs = null;
+  }
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
+    else if (key in el && !key.startsWith('aria') && !key.startsWith('data') && key !== 'list') el[key] = value;
+    else el.setAttribute(key, value === true ? '' : value);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+/** An SVG element with attributes (presentation attributes, never style=). */
+export function s(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value !== undefined && value !== null) el.setAttribute(key, value);
+  }
+  append(el, children);
+  return el;
+}
+
+/** Replace the main view's content and move focus to its heading for screen readers. */
+export function mount(...children) {
+  const main = document.getElementById('view');
+  main.replaceChildren(...children.flat());
+  const heading = main.querySelector('h1');
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.focus({ preventScroll: true });
+  }
+  window.scrollTo(0, 0);
+  return main;
+}
+
+/** Say something politely to screen readers (the shell's live region). */
+export function announce(text) {
+  const region = document.getElementById('live');
+  if (!region) return;
+  region.textContent = '';
+  // A fresh text node in a later task is what makes every reader repeat identical words.
+  setTimeout(() => { region.textContent = text; }, 30);
+}
+
+let toastTimer;
+export function toast(text, action) {
+  const box = document.getElementById('toast');
+  box.replaceChildren(h('span', text));
+  if (action) box.append(h('button.link', { type: 'button', onclick: () => { box.hidden = true; action.run(); } }, action.label));
+  box.hidden = false;
+  clearTimeout(toastTimer);
+  if (!action) toastTimer = setTimeout(() => { box.hidden = true; }, 5000);
+}
+
+/** A paragraph that shows an error sentence where a form can see it. */
+export function errorBox() {
+  const box = h('p.error', { role: 'alert', hidden: true });
+  box.show = (err) => {
+    box.textContent = err ? (err.message || String(err)) : '';
+    box.hidden = !err;
+  };
+  return box;
+}
+
+/** Disable a button while a promise runs; show its error in `box`. */
+export async function busy(button, box, work) {
+  button.disabled = true;
+  box?.show(null);
+  try {
+    return await work();
+  } catch (err) {
+    box?.show(err);
+    return undefined;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+export function field(label, input, hint) {
+  const id = input.id || (input.id = `f-${Math.random().toString(36).slice(2, 9)}`);
+  const hintEl = hint ? h('small.hint', { id: `${id}-hint` }, hint) : null;
+  if (hintEl) input.setAttribute('aria-describedby', hintEl.id);
+  return h('div.field', h('label', { htmlFor: id }, label), input, hintEl);
+}
+
+export const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+
+export function fmtDuration(seconds) {
+  seconds = Math.round(seconds);
+  const m = Math.floor(seconds / 60), sec = seconds % 60;
+  if (!m) return `${sec} s`;
+  return sec ? `${m} min ${sec} s` : `${m} min`;
+}
+
+export function fmtClock(seconds) {
+  const total = Math.max(0, Math.ceil(seconds));
+  return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, '0')}`;
+}
+
+export function fmtDate(iso, opts = { weekday: 'short', day: 'numeric', month: 'short' }) {
+  return new Date(iso).toLocaleDateString(undefined, opts);
+}
+
+export function fmtTime(iso) {
+  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+}
+
+/** "+2" / "−3" with a real minus sign. */
+export function signed(n, digits = 0) {
+  const v = Number(n.toFixed(digits));
+  if (v === 0) return '±0';
+  return (v > 0 ? '+' : '−') + Math.abs(v).toFixed(digits);
+}
+
+export function localDay(date = new Date()) {
+  const d = new Date(date);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
