@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2 models, one module per area; imported here so Alembic sees them all."""
 from .practice import CustomRoutine, PracticeSession
+from .safety import ResonanceAssessment
 from .scheduling import DigestDelivery, PushSubscription, Reminder, ReminderDelivery, SchedulerHeartbeat
 from .types import UTCDateTime, utcnow
 from .user import AuthToken, User
@@ -12,6 +13,7 @@ __all__ = [
     "PushSubscription",
     "Reminder",
     "ReminderDelivery",
+    "ResonanceAssessment",
     "SchedulerHeartbeat",
     "User",
     "UTCDateTime",
