@@ -1,13 +1,39 @@
-"""Reminders: planning each one's next occurrence in the user's zone."""
+"""Reminders: what a user asked to be reminded of, planned in the user's zone.
+
+Planning uses `timeutil.next_weekly` (the gap and fold rules of design.md, Time). The API,
+a change of time zone and the tick all plan through `next_occurrence`, so a reminder is
+planned one way only. Sending lives in `coach.push.dispatch`.
+"""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .extensions import db
 from .models import Reminder, User
 from .timeutil import next_weekly, parse_hhmm, zone
+
+MAX_REMINDERS = 20  # per user; more answers 409
+SNOOZE_MINUTES = (1, 240)
+
+
+class TooManyReminders(Exception):
+    pass
+
+
+class UnknownRoutine(ValueError):
+    pass
+
+
+class ReminderOff(Exception):
+    """A disabled reminder cannot be snoozed."""
+
+
+def next_occurrence(local_time: str, weekdays: list[int], tz_name: str, after: datetime) -> datetime | None:
+    """The first instant strictly after `after` at `local_time` on one of `weekdays`."""
+    return next_weekly(after, parse_hhmm(local_time), weekdays, zone(tz_name))
 
 
 def plan(reminder: Reminder, user: User, now: datetime) -> None:
@@ -15,7 +41,7 @@ def plan(reminder: Reminder, user: User, now: datetime) -> None:
     if not reminder.enabled:
         reminder.next_fire_at = reminder.planned_at = None
     else:
-        at = next_weekly(now, parse_hhmm(reminder.local_time), reminder.weekdays, zone(user.timezone))
+        at = next_occurrence(reminder.local_time, reminder.weekdays, user.timezone, now)
         reminder.next_fire_at = reminder.planned_at = at
     reminder.attempts = 0
 
@@ -24,3 +50,135 @@ def replan_all(user: User, now: datetime) -> None:
     """After a change of time zone every reminder is planned again (not committed here)."""
     for reminder in db.session.scalars(select(Reminder).where(Reminder.user_id == user.id)):
         plan(reminder, user, now)
+
+
+# --- the service behind /api/reminders ---------------------------------------------------
+
+
+def list_reminders(user: User) -> list[Reminder]:
+    return list(
+        db.session.scalars(select(Reminder).where(Reminder.user_id == user.id).order_by(Reminder.local_time, Reminder.id))
+    )
+
+
+def get_reminder(user: User, reminder_id: int) -> Reminder | None:
+    """The user's own reminder, or None (someone else's is as unknown as a missing one)."""
+    return db.session.scalar(select(Reminder).where(Reminder.id == reminder_id, Reminder.user_id == user.id))
+
+
+def _check_routine(user: User, slug: str | None) -> None:
+    if slug is None:
+        return
+    from .routines.service import routine_exists
+
+    if not routine_exists(user, slug):
+        raise UnknownRoutine(slug)
+
+
+def create_reminder(user: User, fields: dict[str, Any], now: datetime) -> Reminder:
+    """`fields`: local_time, weekdays, optional routine and enabled (already validated)."""
+    _check_routine(user, fields.get("routine"))
+    count = db.session.scalar(select(func.count()).select_from(Reminder).where(Reminder.user_id == user.id))
+    if count >= MAX_REMINDERS:
+        raise TooManyReminders
+    reminder = Reminder(
+        user_id=user.id,
+        local_time=fields["local_time"],
+        weekdays=sorted(set(fields["weekdays"])),
+        routine=fields.get("routine"),
+        enabled=fields.get("enabled", True),
+        created_at=now,
+    )
+    plan(reminder, user, now)
+    db.session.add(reminder)
+    db.session.commit()
+    return reminder
+
+
+def update_reminder(user: User, reminder: Reminder, changes: dict[str, Any], now: datetime) -> Reminder:
+    """A PATCH: a new time, weekdays or on/off re-plans (and so drops a snooze or back-off)."""
+    if "routine" in changes:
+        _check_routine(user, changes["routine"])
+        reminder.routine = changes["routine"]
+    replan = False
+    if "local_time" in changes and changes["local_time"] != reminder.local_time:
+        reminder.local_time, replan = changes["local_time"], True
+    if "weekdays" in changes:
+        weekdays = sorted(set(changes["weekdays"]))
+        if weekdays != list(reminder.weekdays):
+            reminder.weekdays, replan = weekdays, True
+    if "enabled" in changes and changes["enabled"] != reminder.enabled:
+        reminder.enabled, replan = changes["enabled"], True
+    if replan:
+        plan(reminder, user, now)
+    db.session.commit()
+    return reminder
+
+
+def delete_reminder(reminder: Reminder) -> None:
+    db.session.delete(reminder)
+    db.session.commit()
+
+
+def snooze(user: User, reminder: Reminder, minutes: int, now: datetime) -> Reminder:
+    """Remind again `minutes` from now; afterwards the weekly plan goes on.
+
+    The snoozed send is an occurrence of its own (planned_at = the snoozed instant), so
+    its delivery key differs from the occurrence the user just got (which would block it)
+    and from the next regular one (which it would block). A regular occurrence that falls
+    inside the snooze is replaced by it: one reminder, later, as asked.
+    """
+    if not reminder.enabled:
+        raise ReminderOff
+    at = now + timedelta(minutes=minutes)
+    reminder.next_fire_at = reminder.planned_at = at
+    reminder.attempts = 0
+    db.session.commit()
+    return reminder
+
+
+# --- the words of a reminder -------------------------------------------------------------
+
+
+def _duration(seconds: float | int | None) -> str | None:
+    if not seconds or seconds <= 0:
+        return None
+    if seconds < 90:
+        return "a minute"
+    minutes = round(seconds / 60)
+    return f"{minutes} minutes"
+
+
+def _routine_phrase(routine: dict[str, Any]) -> str:
+    name = str(routine.get("name") or routine.get("slug") or "").strip()
+    if routine.get("builtin", True) and name[:1].isupper() and name[1:2].islower():
+        name = name[0].lower() + name[1:]  # "Resonance breathing" → "resonance breathing"
+    return name
+
+
+def message(routine: dict[str, Any] | None, public_url: str) -> dict[str, Any]:
+    """The push payload for a reminder: {type, title, body, routine, url}.
+
+    `routine` is the routine as the routines service gives it (name, slug,
+    total_seconds, builtin), or None when the reminder names none (or it was deleted).
+    """
+    base = public_url.rstrip("/")
+    if not routine:
+        return {
+            "type": "reminder",
+            "title": "Time for your practice",
+            "body": "A few minutes of slow, gentle breathing, whenever you are ready.",
+            "routine": None,
+            "url": f"{base}/",
+        }
+    slug = routine["slug"]
+    phrase = _routine_phrase(routine)
+    duration = _duration(routine.get("total_seconds"))
+    title = f"Time for {duration} of {phrase}" if duration else f"Time for {phrase}"
+    return {
+        "type": "reminder",
+        "title": title,
+        "body": "Whenever you are ready: find a comfortable spot and tap to begin.",
+        "routine": slug,
+        "url": f"{base}/#/session/{slug}",
+    }

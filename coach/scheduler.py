@@ -28,7 +28,10 @@ class TickReport:
 
 
 def tick(now: datetime) -> TickReport:
+    from .push.dispatch import send_due_reminders
+
     report = TickReport(at=now)
+    report.counts["reminders"] = send_due_reminders(now).sent
     _beat(now)
     return report
 

@@ -18,3 +18,9 @@ def register_blueprints(api: Api) -> None:
 
     for blp in (sessions_blp,):
         api.register_blueprint(blp)
+
+    from .push import push_blp
+    from .reminders import reminders_blp
+
+    for blp in (push_blp, reminders_blp):
+        api.register_blueprint(blp)

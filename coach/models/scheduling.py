@@ -19,28 +19,41 @@ class Reminder(db.Model):
     weekdays: Mapped[list[int]] = mapped_column(JSON)  # 0 = Monday … 6 = Sunday
     routine: Mapped[str | None] = mapped_column(String(64))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    # The queue column: the UTC instant the tick sends it (None when disabled).
+    # The queue column: the UTC instant the tick sends it (None when disabled). While a
+    # tick is sending, it holds that tick's lease (a claim), so no other process takes it.
     next_fire_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    # The occurrence `next_fire_at` stands for; a snooze or a back-off moves
-    # next_fire_at but keeps this, so the delivery key stays the same.
+    # The occurrence being delivered: the delivery key together with the reminder id.
+    # A back-off moves next_fire_at but keeps this, so a retry never makes a second
+    # delivery. A snooze makes an occurrence of its own (planned_at = the snoozed instant):
+    # keeping the old key would make the snoozed send collide with the occurrence it
+    # follows, or with the next regular one (see coach.reminders.snooze).
     planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # failed sends of planned_at
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class PushSubscription(db.Model):
+    """One browser's push endpoint. The endpoint is unique: a device belongs to one user."""
+
     __tablename__ = "push_subscriptions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     endpoint: Mapped[str] = mapped_column(String(2048), unique=True)
-    p256dh: Mapped[str] = mapped_column(String(255))
-    auth: Mapped[str] = mapped_column(String(255))
+    p256dh: Mapped[str] = mapped_column(String(255))  # base64url, 65-byte P-256 point
+    auth: Mapped[str] = mapped_column(String(255))  # base64url, 16-byte secret
+    # PushSubscription.expirationTime, when the browser gives one (rarely).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ReminderDelivery(db.Model):
-    """One occurrence of a reminder, sent; unique so a retry never sends it twice."""
+    """One occurrence of a reminder, handled; unique so a retry never sends it twice.
+
+    The row is written (status `sending`) and committed before any push goes out, so a
+    crash mid-send leaves `sending` behind and the next tick does not send again.
+    """
 
     __tablename__ = "reminder_deliveries"
     __table_args__ = (UniqueConstraint("reminder_id", "planned_at"),)
@@ -48,8 +61,13 @@ class ReminderDelivery(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     reminder_id: Mapped[int] = mapped_column(ForeignKey("reminders.id", ondelete="CASCADE"))
     planned_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16))  # sent | skipped | failed
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the tick that last touched it
+    # sending | retry | sent | failed | skipped (practised recently) | stale | no_device | unknown
+    status: Mapped[str] = mapped_column(String(16))
+    # Subscription ids that accepted this occurrence: a retry after a 429 or 5xx goes only
+    # to the others, so no device gets it twice.
+    sent_to: Mapped[list[int] | None] = mapped_column(JSON)
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class DigestDelivery(db.Model):

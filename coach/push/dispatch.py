@@ -1,0 +1,392 @@
+"""The reminder step of the tick: the database is the queue (design.md, The scheduler).
+
+Per batch of due reminders:
+1. claim: one UPDATE moves their `next_fire_at` to a lease instant (now + 5 min, plus a
+   random number of microseconds so the instant is this batch's own) and RETURNs them; on
+   PostgreSQL its subquery is `SELECT … FOR UPDATE SKIP LOCKED`, so concurrent scheduler
+   processes each take other rows; on SQLite the statement is a compare-and-set
+   (`next_fire_at <= now` is checked again under SQLite's single writer lock). Committed
+   at once, so other processes see the lease, not a due row.
+2. record: a `ReminderDelivery(reminder, planned_at)` row, unique, with status `sending`,
+   is inserted and committed BEFORE any push goes out. If a process dies while sending,
+   the lease runs out, the next tick finds `sending` and does not send again (at most once:
+   a reminder missed after a crash is better than one sent twice).
+3. send to every subscription of the user, concurrently (coach.push.sender).
+4. finish: delivery status, dead subscriptions (404/410) deleted, and each reminder either
+   re-planned to its next occurrence or, after a 429/5xx/network failure, left due at a
+   back-off instant with the same planned_at (so the retry reuses the delivery row and
+   skips devices that already got it). The reminder row is written only while it still
+   holds this batch's lease: an edit made through the API meanwhile wins.
+
+Not sent, re-planned from now: an occurrence more than an hour stale, and one whose user
+practised in the last two hours (a session started or ended then).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, bindparam, delete, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .. import reminders as reminder_service
+from ..extensions import db
+from ..models import PracticeSession, PushSubscription, Reminder, ReminderDelivery, User
+from . import vapid as vapid_keys
+from .sender import DEFAULT_TTL, Outcome, Push, Sender
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+STALE_AFTER = timedelta(hours=1)
+PRACTISED_WITHIN = timedelta(hours=2)
+KEEP_DELIVERIES = timedelta(days=35)
+BATCH_SIZE = 500
+WORKERS = 12
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(minutes=15)
+
+FINAL = {"sent", "failed", "skipped", "stale", "no_device", "unknown"}
+
+R = Reminder.__table__
+D = ReminderDelivery.__table__
+S = PushSubscription.__table__
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0  # occurrences delivered to at least one device by this tick
+    pushes: int = 0  # pushes the push services accepted
+    retrying: int = 0  # occurrences left due with a back-off
+    skipped: int = 0  # practised recently
+    stale: int = 0
+    failed: int = 0
+    no_device: int = 0
+    gone: int = 0  # subscriptions deleted after 404/410
+    claimed: int = 0
+    detail: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Item:
+    row: Any  # the claimed reminder (id, user_id, local_time, weekdays, routine, planned_at, attempts)
+    delivery_id: int | None = None
+    delivery_status: str | None = None
+    sent_to: list[int] = field(default_factory=list)
+    targets: list[Any] = field(default_factory=list)  # subscription rows
+    status: str | None = None  # the decision before sending
+    delivered: list[int] = field(default_factory=list)
+    retry_after: float | None = None
+    retryable: bool = False
+    retry_at: datetime | None = None
+
+
+def _setting(name: str, default: int) -> int:
+    value = current_app.config.get(name) or os.environ.get(name)
+    return int(value) if value else default
+
+
+def send_due_reminders(now: datetime, *, batch_size: int | None = None, workers: int | None = None) -> DispatchReport:
+    """Send every reminder due at `now`; returns what happened (`.sent` for the tick)."""
+    app = current_app._get_current_object()
+    batch_size = batch_size or _setting("COACH_DISPATCH_BATCH", BATCH_SIZE)
+    workers = workers or _setting("COACH_PUSH_WORKERS", WORKERS)
+    report = DispatchReport()
+    sender = Sender(
+        vapid_keys.load(app),
+        subject=app.config["VAPID_SUBJECT"],
+        insecure_hosts=app.config.get("COACH_PUSH_INSECURE_HOSTS") or (),
+        workers=workers,
+        ttl=DEFAULT_TTL,
+    )
+    with sender:
+        # Every handled row leaves the due set (re-planned, leased or backed off to a later
+        # instant), so the loop ends; the cap is only a guard against a planning bug.
+        for _ in range(100_000):
+            rows, lease = _claim(now, batch_size)
+            if not rows:
+                break
+            report.claimed += len(rows)
+            _handle(rows, lease, now, sender, report, app.config["COACH_PUBLIC_URL"])
+    return report
+
+
+# --- 1. claim ------------------------------------------------------------------------------
+
+
+def _claim(now: datetime, limit: int):
+    lease = now + LEASE + timedelta(microseconds=secrets.randbelow(1_000_000))
+    due = select(R.c.id).where(R.c.next_fire_at <= now).order_by(R.c.next_fire_at).limit(limit)
+    if db.engine.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    stmt = (
+        update(R)
+        .where(R.c.id.in_(due), R.c.next_fire_at <= now)
+        .values(next_fire_at=lease, planned_at=db.func.coalesce(R.c.planned_at, R.c.next_fire_at))
+        .returning(R.c.id, R.c.user_id, R.c.local_time, R.c.weekdays, R.c.routine, R.c.planned_at, R.c.attempts)
+    )
+    rows = db.session.execute(stmt).all()
+    db.session.commit()
+    return rows, lease
+
+
+# --- 2.–4. one batch -------------------------------------------------------------------------
+
+
+def _handle(rows, lease: datetime, now: datetime, sender: Sender, report: DispatchReport, public_url: str) -> None:
+    items = [_Item(row=r) for r in rows]
+    user_ids = sorted({r.user_id for r in rows})
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
+    subs: dict[int, list[Any]] = defaultdict(list)
+    for s in db.session.execute(
+        select(S.c.id, S.c.user_id, S.c.endpoint, S.c.p256dh, S.c.auth).where(S.c.user_id.in_(user_ids)).order_by(S.c.id)
+    ):
+        subs[s.user_id].append(s)
+    since = now - PRACTISED_WITHIN
+    P = PracticeSession
+    practised = set(
+        db.session.scalars(
+            select(P.user_id)
+            .where(
+                P.user_id.in_(user_ids),
+                or_(and_(P.started_at > since, P.started_at <= now), and_(P.ended_at > since, P.ended_at <= now)),
+            )
+            .distinct()
+        )
+    )
+    existing = {
+        (d.reminder_id, d.planned_at): d
+        for d in db.session.execute(
+            select(D.c.id, D.c.reminder_id, D.c.planned_at, D.c.status, D.c.sent_to).where(
+                tuple_(D.c.reminder_id, D.c.planned_at).in_([(r.id, r.planned_at) for r in rows])
+            )
+        )
+    }
+
+    # Decide, before anything is written.
+    for item in items:
+        r = item.row
+        d = existing.get((r.id, r.planned_at))
+        if d is not None:
+            item.delivery_id, item.delivery_status, item.sent_to = d.id, d.status, list(d.sent_to or [])
+        if d is not None and d.status != "retry":
+            # Handled before (a crash between send and re-plan, or a lease that ran out
+            # mid-send): never again. `sending` means we cannot know, so it becomes unknown.
+            item.status = "unknown" if d.status == "sending" else "done"
+        elif r.user_id not in users:
+            item.status = "done"
+        elif now - r.planned_at > STALE_AFTER:
+            item.status = "stale"
+        elif r.user_id in practised:
+            item.status = "skipped"
+        else:
+            item.targets = [s for s in subs.get(r.user_id, []) if s.id not in item.sent_to]
+            if item.targets:
+                item.status = "send"
+            else:
+                item.status = "sent" if item.sent_to else "no_device"
+
+    _record_before_sending(items, now)
+    replans = [i for i in items if i.status != "send"]
+    _write_reminders(replans, lease, now, users)
+    for item in replans:
+        _count(report, item.status)
+    db.session.commit()
+
+    to_send = [i for i in items if i.status == "send"]
+    if not to_send:
+        return
+    pushes = _pushes(to_send, users, public_url)
+    outcomes = sender.send_all(pushes)
+    _finish(to_send, outcomes, lease, now, users, report)
+
+
+def _count(report: DispatchReport, status: str) -> None:
+    attr = {"stale": "stale", "skipped": "skipped", "no_device": "no_device"}.get(status)
+    if attr:
+        setattr(report, attr, getattr(report, attr) + 1)
+    report.detail[status] = report.detail.get(status, 0) + 1
+
+
+def _insert_ignoring_conflicts(values: list[dict]) -> dict[int, int]:
+    """Insert delivery rows; returns {reminder id: delivery id} for the new ones (a conflict
+    means another process recorded that occurrence first)."""
+    if not values:
+        return {}
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(D).on_conflict_do_nothing(index_elements=["reminder_id", "planned_at"])
+    result = db.session.execute(stmt.returning(D.c.id, D.c.reminder_id), values)
+    return {row.reminder_id: row.id for row in result}
+
+
+def _record_before_sending(items: list[_Item], now: datetime) -> None:
+    new_rows, updates = [], []
+    for item in items:
+        if item.status == "done":
+            continue
+        status = "sending" if item.status == "send" else item.status
+        if item.delivery_id is None:
+            new_rows.append(
+                {"reminder_id": item.row.id, "planned_at": item.row.planned_at, "sent_at": now, "status": status, "sent_to": None}
+            )
+        else:
+            updates.append(item)
+    inserted = _insert_ignoring_conflicts(new_rows)
+    for item in items:
+        if item.delivery_id is None and item.status != "done":
+            if item.row.id in inserted:
+                item.delivery_id = inserted[item.row.id]
+            else:
+                item.status = "done"  # someone else owns this occurrence
+    if updates:
+        # retry → sending (or → a final status), only from the state we read.
+        claimed = set(
+            db.session.scalars(
+                update(D)
+                .where(D.c.id.in_([i.delivery_id for i in updates if i.status == "send"]), D.c.status == "retry")
+                .values(status="sending", sent_at=now)
+                .returning(D.c.id)
+            )
+        ) if any(i.status == "send" for i in updates) else set()
+        finals = [i for i in updates if i.status != "send"]
+        if finals:
+            db.session.connection().execute(
+                update(D).where(D.c.id == bindparam("d_id")).values(status=bindparam("d_status"), sent_at=now),
+                [{"d_id": i.delivery_id, "d_status": i.status} for i in finals],
+            )
+        for item in updates:
+            if item.status == "send" and item.delivery_id not in claimed:
+                item.status = "done"
+
+
+def _write_reminders(items: list[_Item], lease: datetime, now: datetime, users: dict[int, User]) -> None:
+    """Re-plan or back off each reminder, only where it still holds this batch's lease."""
+    params = []
+    for item in items:
+        r = item.row
+        if item.status == "retry":
+            params.append({"r_id": r.id, "r_next": item.retry_at, "r_planned": r.planned_at, "r_attempts": r.attempts + 1})
+            continue
+        user = users.get(r.user_id)
+        nxt = reminder_service.next_occurrence(r.local_time, r.weekdays, user.timezone, now) if user else None
+        params.append({"r_id": r.id, "r_next": nxt, "r_planned": nxt, "r_attempts": 0})
+    if params:
+        db.session.connection().execute(
+            update(R)
+            .where(R.c.id == bindparam("r_id"), R.c.next_fire_at == bindparam("r_lease", type_=R.c.next_fire_at.type))
+            .values(next_fire_at=bindparam("r_next"), planned_at=bindparam("r_planned"), attempts=bindparam("r_attempts")),
+            [dict(p, r_lease=lease) for p in params],
+        )
+
+
+# --- 3. the messages -------------------------------------------------------------------------
+
+
+def _routine_info(user: User, slug: str | None) -> dict[str, Any] | None:
+    """The routine as the routines service plans it for this user; None when the
+    reminder names none or the routine is gone (the message then names none)."""
+    if not slug:
+        return None
+    from ..routines.service import get_routine
+
+    return get_routine(user, slug)
+
+
+def _pushes(items: list[_Item], users: dict[int, User], public_url: str) -> list[Push]:
+    payloads: dict[tuple[int, str | None], bytes] = {}
+    pushes = []
+    for item in items:
+        r = item.row
+        key = (r.user_id, r.routine)
+        if key not in payloads:
+            body = reminder_service.message(_routine_info(users[r.user_id], r.routine), public_url)
+            payloads[key] = json.dumps(body, separators=(",", ":")).encode()
+        for s in item.targets:
+            pushes.append(
+                Push(
+                    tag=(item, s.id),
+                    endpoint=s.endpoint,
+                    p256dh=s.p256dh,
+                    auth=s.auth,
+                    payload=payloads[key],
+                    topic=f"r{r.id}",
+                )
+            )
+    return pushes
+
+
+# --- 4. finish -------------------------------------------------------------------------------
+
+
+def backoff(attempt: int, retry_after: float | None) -> timedelta:
+    """Exponential (30 s, 1 min, 2 min … ≤ 15 min), never sooner than Retry-After asks."""
+    delay = min(BACKOFF_BASE * (2 ** max(attempt - 1, 0)), BACKOFF_CAP)
+    if retry_after is not None:
+        delay = max(delay, timedelta(seconds=retry_after))
+    return delay
+
+
+def _finish(items: list[_Item], outcomes: list[Outcome], lease: datetime, now: datetime, users, report: DispatchReport) -> None:
+    gone: set[int] = set()
+    for outcome in outcomes:
+        item, sub_id = outcome.tag
+        if outcome.status == "delivered":
+            item.delivered.append(sub_id)
+            report.pushes += 1
+        elif outcome.status == "gone":
+            gone.add(sub_id)
+        elif outcome.status == "retry":
+            item.retryable = True
+            if outcome.retry_after is not None:
+                item.retry_after = max(item.retry_after or 0.0, outcome.retry_after)
+        elif outcome.status == "refused":
+            log.warning("push endpoint refused at send time (subscription %s): %s", sub_id, outcome.detail)
+        else:
+            log.warning("push failed (subscription %s): %s %s", sub_id, outcome.http_status, outcome.detail)
+
+    deliveries = []
+    for item in items:
+        r = item.row
+        reached = item.sent_to + item.delivered
+        if item.retryable:
+            attempt = r.attempts + 1
+            retry_at = now + backoff(attempt, item.retry_after)
+            if attempt < MAX_ATTEMPTS and retry_at - r.planned_at <= STALE_AFTER:
+                item.status, item.retry_at = "retry", retry_at
+                report.retrying += 1
+                report.detail["retry"] = report.detail.get("retry", 0) + 1
+                deliveries.append({"d_id": item.delivery_id, "d_status": "retry", "d_sent_to": reached})
+                if item.delivered:
+                    report.sent += 1  # some devices have it now; the rest later
+                continue
+        item.status = "sent" if reached else "failed"
+        if item.delivered:
+            report.sent += 1
+        elif not reached:
+            report.failed += 1
+        report.detail[item.status] = report.detail.get(item.status, 0) + 1
+        deliveries.append({"d_id": item.delivery_id, "d_status": item.status, "d_sent_to": reached or None})
+
+    db.session.connection().execute(
+        update(D)
+        .where(D.c.id == bindparam("d_id"))
+        .values(status=bindparam("d_status"), sent_to=bindparam("d_sent_to"), sent_at=now),
+        deliveries,
+    )
+    _write_reminders(items, lease, now, users)
+    if gone:
+        db.session.execute(delete(S).where(S.c.id.in_(sorted(gone))))
+        report.gone += len(gone)
+    # Keep each reminder's history short: a reminder fires at most daily, so this bounds it.
+    db.session.execute(
+        delete(D).where(D.c.reminder_id.in_([i.row.id for i in items]), D.c.planned_at < now - KEEP_DELIVERIES)
+    )
+    db.session.commit()
