@@ -14,6 +14,10 @@ def register_blueprints(api: Api) -> None:
     for blp in (auth_blp, me_blp, health_blp):
         api.register_blueprint(blp)
 
+    from .routines import routines_blp
+
+    api.register_blueprint(routines_blp)
+
     from .sessions import sessions_blp
 
     for blp in (sessions_blp,):
