@@ -1,4 +1,4 @@
-// Small DOM helpers shared by every screen: build elements without innerHTML (so no
+// Small DOM helpers shared by every screen: build elements, never parse HTML strings (so no
 // inline style or script can ever slip in under the CSP), announce to screen readers.
 
 /** h('button.primary', {onclick}, 'Start') — tag with optional .classes and #id. */

@@ -1,0 +1,87 @@
+"""The front end's files as the server hands them out, and the rules the shell keeps:
+the page CSP, content types, no HTTP caching of the worker or the page, an explicit and
+complete precache list whose VERSION follows the content, and no inline script or style."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PWA = ROOT / "pwa"
+
+
+def test_index_is_served_with_the_page_policy(client):
+    r = client.get("/")
+    assert r.status_code == 200
+    assert r.mimetype == "text/html"
+    csp = r.headers["Content-Security-Policy"]
+    for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'",
+                      "base-uri 'none'", "frame-ancestors 'none'", "worker-src 'self'", "manifest-src 'self'"):
+        assert directive in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert r.headers["Cache-Control"] == "no-cache"
+
+
+def test_assets_have_their_types_and_the_worker_is_never_cached(client):
+    expect = {
+        "/manifest.webmanifest": "application/manifest+json",
+        "/sw.js": "text/javascript",
+        "/js/app.js": "text/javascript",
+        "/css/app.css": "text/css",
+        "/icons/icon-192.png": "image/png",
+    }
+    for path, mimetype in expect.items():
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert r.mimetype == mimetype, path
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+    sw = client.get("/sw.js")
+    assert sw.headers["Cache-Control"] == "no-cache"
+    assert sw.headers["Service-Worker-Allowed"] == "/"
+
+
+def test_unknown_hidden_and_api_paths_are_not_served_as_files(client):
+    assert client.get("/nope.js").status_code == 404
+    assert client.get("/../pyproject.toml").status_code == 404
+    assert client.get("/js/../../pyproject.toml").status_code == 404
+    assert client.get("/api/nothing-here").status_code == 404
+    assert client.get("/api/nothing-here").is_json
+
+
+def test_precache_lists_every_shell_file_and_nothing_else():
+    sw = (PWA / "sw.js").read_text()
+    listed = set(re.findall(r"^  '(/[^']*)',$", sw, re.M))
+    on_disk = {"/" + str(p.relative_to(PWA)) for p in PWA.rglob("*") if p.is_file()} - {"/sw.js", "/index.html"}
+    assert listed == on_disk | {"/"}
+
+
+def test_worker_version_follows_the_shell():
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "pwa_version.py"), "--check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
+
+
+def test_no_inline_script_or_style_anywhere():
+    html = (PWA / "index.html").read_text()
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline <script>"
+    assert "<style" not in html and " style=" not in html
+    assert not re.search(r"\son[a-z]+=", html), "inline event handler"
+    for js in PWA.rglob("*.js"):
+        text = js.read_text()
+        assert "innerHTML" not in text and "insertAdjacentHTML" not in text, js
+        assert "setAttribute('style'" not in text and "eval(" not in text, js
+        assert "http://" not in text.replace("http://www.w3.org/2000/svg", "") and "https://" not in text, f"{js}: no third-party requests"
+
+
+def test_manifest_makes_the_app_installable():
+    manifest = json.loads((PWA / "manifest.webmanifest").read_text())
+    assert manifest["display"] == "standalone" and manifest["start_url"].startswith("/") and manifest["scope"] == "/"
+    icons = {(i["sizes"], i.get("purpose", "any")) for i in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= icons
+    for icon in manifest["icons"]:
+        data = (PWA / icon["src"].lstrip("/")).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        assert f"{width}x{height}" == icon["sizes"]
