@@ -1,0 +1,451 @@
+"""The tick sends due reminders as Web Push, to a real loopback push service that checks
+the VAPID JWT and decrypts every message with the device's own keys.
+
+Instants are fixed (`tick(now)`, as `coach tick --at` runs it), so the DST days of 2026
+are real: America/New_York springs forward on 8 March and falls back on 1 November,
+Europe/Berlin on 29 March and 25 October.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from coach import accounts, reminders
+from coach.extensions import db
+from coach.models import PracticeSession, PushSubscription, Reminder, ReminderDelivery, User
+from coach.push import dispatch, vapid
+from coach.scheduler import tick
+from conftest import signup
+from pushservice import Device, PushService
+
+UTC = timezone.utc
+EVERY_DAY = [0, 1, 2, 3, 4, 5, 6]
+
+
+def Z(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@pytest.fixture
+def app_config():
+    return {"COACH_PUSH_INSECURE_HOSTS": ["127.0.0.1"]}
+
+
+@pytest.fixture
+def push(app):
+    with PushService(app_server_key=vapid.public_key(vapid.load(app))) as service:
+        yield service
+        assert service.errors == [], service.errors  # every message verified and decrypted
+
+
+def person(client, push, timezone="Europe/Berlin", devices=1):
+    who = signup(client, timezone=timezone)
+    who["devices"] = []
+    for _ in range(devices):
+        dev = push.device()
+        r = client.post("/api/push/subscriptions", json=dev.subscription(), headers=who["headers"])
+        assert r.status_code == 201, r.get_json()
+        who["devices"].append(dev)
+    return who
+
+
+def remind(client, who, planned_from: datetime, local_time="07:30", weekdays=EVERY_DAY, routine="resonance") -> int:
+    """Create a reminder through the API, then plan it as if created at `planned_from`."""
+    r = client.post(
+        "/api/reminders",
+        json={"local_time": local_time, "weekdays": weekdays, "routine": routine},
+        headers=who["headers"],
+    )
+    assert r.status_code == 201, r.get_json()
+    db.session.expire_all()
+    reminder = db.session.get(Reminder, r.get_json()["id"])
+    reminders.plan(reminder, db.session.get(User, who["user"]["id"]), planned_from)
+    db.session.commit()
+    return reminder.id
+
+
+def reminder(rid: int) -> Reminder:
+    db.session.expire_all()
+    return db.session.get(Reminder, rid)
+
+
+def deliveries(rid: int) -> list[ReminderDelivery]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(ReminderDelivery).where(ReminderDelivery.reminder_id == rid).order_by(ReminderDelivery.planned_at)))
+
+
+def count(push: PushService, dev: Device) -> int:
+    return len(push.delivered_to(dev))
+
+
+# --- planning across DST, and the tick ---------------------------------------------------------
+
+
+DST = [
+    # zone, local time, planned from, fires at (UTC), a later tick that must not fire again, then
+    pytest.param(
+        "America/New_York", "02:30", "2026-03-08T05:00Z", "2026-03-08T07:00Z", "2026-03-08T07:30Z", "2026-03-09T06:30Z",
+        id="new-york-spring-gap",  # 02:30 does not exist: 03:00 EDT
+    ),
+    pytest.param(
+        "America/New_York", "01:30", "2026-11-01T04:00Z", "2026-11-01T05:30Z", "2026-11-01T06:30Z", "2026-11-02T06:30Z",
+        id="new-york-fall-fold",  # 01:30 twice: the first (EDT) only
+    ),
+    pytest.param(
+        "Europe/Berlin", "02:15", "2026-03-28T23:00Z", "2026-03-29T01:00Z", "2026-03-29T01:15Z", "2026-03-30T00:15Z",
+        id="berlin-spring-gap",  # 02:15 does not exist: 03:00 CEST
+    ),
+    pytest.param(
+        "Europe/Berlin", "02:30", "2026-10-24T22:00Z", "2026-10-25T00:30Z", "2026-10-25T01:30Z", "2026-10-26T01:30Z",
+        id="berlin-fall-fold",  # 02:30 twice: the first (CEST) only
+    ),
+]
+
+
+@pytest.mark.parametrize("zone, local, planned_from, fires, again, then", DST)
+def test_dst_days_fire_once_at_the_right_instant(client, push, zone, local, planned_from, fires, again, then):
+    who = person(client, push, timezone=zone)
+    rid = remind(client, who, Z(planned_from), local_time=local)
+    assert reminder(rid).next_fire_at == Z(fires)
+
+    assert tick(Z(fires) - timedelta(seconds=1)).counts["reminders"] == 0
+    assert count(push, who["devices"][0]) == 0
+    assert tick(Z(fires)).counts["reminders"] == 1
+    assert tick(Z(again)).counts["reminders"] == 0  # the fold's second pass, or just later
+    assert count(push, who["devices"][0]) == 1
+    assert reminder(rid).next_fire_at == Z(then)
+    assert tick(Z(then)).counts["reminders"] == 1
+    assert count(push, who["devices"][0]) == 2
+
+
+def test_cli_tick_at_an_instant(app, client, push):
+    who = person(client, push, timezone="America/New_York")
+    rid = remind(client, who, Z("2026-03-08T05:00Z"))  # 07:30 EDT = 11:30Z, on the spring-forward day
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["coach", "tick", "--at", "2026-03-08T12:00:00Z"])
+    assert result.exit_code == 0, result.output
+    assert "reminders 1" in result.output
+    assert count(push, who["devices"][0]) == 1
+    assert reminder(rid).next_fire_at == Z("2026-03-09T11:30Z")
+    again = runner.invoke(args=["coach", "tick", "--at", "2026-03-08T12:00:00Z"])
+    assert "reminders 0" in again.output
+    assert count(push, who["devices"][0]) == 1
+    bad = runner.invoke(args=["coach", "tick", "--at", "2026-03-08T12:00:00"])  # no offset
+    assert bad.exit_code != 0
+
+
+def test_the_message_every_device_gets(client, push):
+    who = person(client, push, devices=2)
+    rid = remind(client, who, Z("2026-05-04T00:00Z"))  # 07:30 CEST = 05:30Z
+    plain = remind(client, who, Z("2026-05-04T00:00Z"), local_time="08:00", routine=None)
+    minutes = round(client.get("/api/routines/resonance", headers=who["headers"]).get_json()["total_seconds"] / 60)
+    assert tick(Z("2026-05-04T06:00Z")).counts["reminders"] == 2
+    for dev in who["devices"]:
+        got = {d.topic: d for d in push.delivered_to(dev)}
+        assert set(got) == {f"r{rid}", f"r{plain}"}
+        msg = got[f"r{rid}"]
+        assert msg.payload == {
+            "type": "reminder",
+            "title": f"Time for {minutes} minutes of resonance breathing",
+            "body": msg.payload["body"],
+            "routine": "resonance",
+            "url": "https://coach.example/#/session/resonance",
+        }
+        assert msg.payload["body"] and "cure" not in msg.payload["body"].lower()
+        assert msg.urgency == "normal" and 0 < msg.ttl <= 4 * 3600
+        assert got[f"r{plain}"].payload["routine"] is None
+        assert got[f"r{plain}"].payload["url"] == "https://coach.example/"
+        assert msg.claims["sub"].startswith("mailto:")
+
+
+# --- exactly once ----------------------------------------------------------------------------
+
+
+def test_repeated_ticks_send_each_occurrence_once(client, push):
+    who = person(client, push, devices=2)
+    rid = remind(client, who, Z("2026-06-01T00:00Z"))
+    at = reminder(rid).next_fire_at
+    for t in (at, at, at + timedelta(seconds=30), at + timedelta(minutes=5), at + timedelta(minutes=59)):
+        tick(t)
+    assert [count(push, d) for d in who["devices"]] == [1, 1]
+    assert [(d.planned_at, d.status, sorted(d.sent_to)) for d in deliveries(rid)] == [
+        (at, "sent", sorted(s.id for s in db.session.scalars(select(PushSubscription))))
+    ]
+
+
+def test_a_crash_mid_send_never_sends_twice(client, push, monkeypatch):
+    who = person(client, push)
+    rid = remind(client, who, Z("2026-06-01T00:00Z"))
+    at = reminder(rid).next_fire_at
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("the process died after sending")
+
+    monkeypatch.setattr(dispatch, "_finish", crash)
+    with pytest.raises(RuntimeError):
+        tick(at)
+    db.session.rollback()
+    monkeypatch.undo()
+    assert count(push, who["devices"][0]) == 1
+    held = reminder(rid).next_fire_at
+    assert held > at  # still leased: no tick takes it meanwhile
+    assert tick(at + timedelta(minutes=1)).counts["reminders"] == 0
+    # The lease runs out; the occurrence's row says `sending`, so it is not sent again.
+    tick(held)
+    assert count(push, who["devices"][0]) == 1
+    assert [d.status for d in deliveries(rid)] == ["unknown"]
+    assert reminder(rid).next_fire_at == at + timedelta(days=1)
+    tick(at + timedelta(days=1))
+    assert count(push, who["devices"][0]) == 2
+
+
+def test_a_lost_replan_does_not_resend(client, push):
+    """As if the process died after recording `sent` but before re-planning committed."""
+    who = person(client, push)
+    rid = remind(client, who, Z("2026-06-01T00:00Z"))
+    at = reminder(rid).next_fire_at
+    tick(at)
+    r = reminder(rid)
+    r.next_fire_at = r.planned_at = at
+    db.session.commit()
+    assert tick(at + timedelta(seconds=30)).counts["reminders"] == 0
+    assert count(push, who["devices"][0]) == 1
+    assert reminder(rid).next_fire_at == at + timedelta(days=1)
+
+
+def test_many_reminders_in_small_batches(app, client, push):
+    app.config["COACH_DISPATCH_BATCH"] = 3
+    people = [person(client, push) for _ in range(7)]
+    for who in people:
+        remind(client, who, Z("2026-06-01T00:00Z"))
+    report = tick(Z("2026-06-01T05:30Z"))
+    assert report.counts["reminders"] == 7
+    assert [count(push, who["devices"][0]) for who in people] == [1] * 7
+
+
+# --- what the push service answers -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [410, 404])
+def test_gone_subscriptions_are_deleted(client, push, status):
+    who = person(client, push, devices=2)
+    gone, alive = who["devices"]
+    push.answer(gone, status)
+    rid = remind(client, who, Z("2026-06-01T00:00Z"))
+    at = reminder(rid).next_fire_at
+    assert tick(at).counts["reminders"] == 1
+    assert count(push, alive) == 1 and count(push, gone) == 0
+    assert [s.endpoint for s in db.session.scalars(select(PushSubscription))] == [alive.endpoint]
+    tried = len([r for r in push.received if r.endpoint == gone.endpoint])
+    tick(at + timedelta(days=1))
+    assert count(push, alive) == 2
+    assert len([r for r in push.received if r.endpoint == gone.endpoint]) == tried  # never tried again
+
+
+def test_the_only_device_gone_fails_the_occurrence_and_replans(client, push):
+    who = person(client, push)
+    push.answer(who["devices"][0], 410)
+    rid = remind(client, who, Z("2026-06-01T00:00Z"))
+    at = reminder(rid).next_fire_at
+    assert tick(at).counts["reminders"] == 0
+    assert [d.status for d in deliveries(rid)] == ["failed"]
+    assert reminder(rid).next_fire_at == at + timedelta(days=1)
+    assert db.session.scalar(select(db.func.count()).select_from(PushSubscription)) == 0
+
+
+def test_429_backs_off_as_retry_after_asks_then_sends_the_rest_once(client, push):
+    who = person(client, push, devices=2)
+    busy, fine = who["devices"]
+    push.answer(busy, 429, retry_after="120", times=1)
+    rid = remind(client, who, Z("2026-06-01T00:00Z"))
+    at = reminder(rid).next_fire_at
+    tick(at)
+    assert (count(push, busy), count(push, fine)) == (0, 1)
+    r = reminder(rid)
+    assert r.next_fire_at == at + timedelta(seconds=120) and r.planned_at == at
+    assert [d.status for d in deliveries(rid)] == ["retry"]
+    requests_before = len(push.received)
+    tick(at + timedelta(seconds=60))
+    assert len(push.received) == requests_before  # not yet
+    tick(at + timedelta(seconds=120))
+    assert (count(push, busy), count(push, fine)) == (1, 1)  # the busy one now; the other not twice
+    assert [d.status for d in deliveries(rid)] == ["sent"]
+    assert reminder(rid).next_fire_at == at + timedelta(days=1)
+    tick(at + timedelta(days=1))
+    assert (count(push, busy), count(push, fine)) == (2, 2)
+
+
+def test_5xx_backs_off_exponentially_and_gives_up_within_the_hour(client, push):
+    who = person(client, push)
+    push.answer(who["devices"][0], 500)
+    rid = remind(client, who, Z("2026-06-01T00:00Z"))
+    at = reminder(rid).next_fire_at
+    times = []
+    t = at
+    while t < at + timedelta(hours=2):
+        times.append(t)
+        tick(t)
+        t = reminder(rid).next_fire_at
+    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:])]
+    assert gaps == [30, 60, 120, 240, 480, 900, 900]  # doubling, capped at 15 min
+    assert times[-1] - at <= timedelta(hours=1)
+    assert t == at + timedelta(days=1)  # given up: the next occurrence
+    assert len(push.received) == len(times)
+    assert [d.status for d in deliveries(rid)] == ["failed"]
+    assert db.session.scalar(select(db.func.count()).select_from(PushSubscription)) == 1  # kept
+
+
+def test_a_network_error_keeps_it_due(client, push):
+    who = signup(client)
+    with PushService() as closed:
+        dev = closed.device()
+        client.post("/api/push/subscriptions", json=dev.subscription(), headers=who["headers"])
+    # `closed` has stopped: nothing listens on its port now.
+    rid = remind(client, who, Z("2026-06-01T00:00Z"))
+    at = reminder(rid).next_fire_at
+    assert tick(at).counts["reminders"] == 0
+    assert reminder(rid).next_fire_at == at + timedelta(seconds=30)
+    assert [d.status for d in deliveries(rid)] == ["retry"]
+
+
+# --- not sent ------------------------------------------------------------------------------------
+
+
+def test_stale_reminders_are_replanned_not_sent(client, push):
+    late, in_time = person(client, push), person(client, push)
+    a = remind(client, late, Z("2026-06-01T00:00Z"))
+    b = remind(client, in_time, Z("2026-06-01T00:00Z"))
+    at = reminder(a).next_fire_at
+    # The scheduler was down: the first tick after comes 61 minutes later for one user…
+    db.session.get(Reminder, b).next_fire_at = at + timedelta(minutes=2)  # (the other not yet due)
+    db.session.commit()
+    tick(at + timedelta(minutes=61))
+    assert count(push, late["devices"][0]) == 0
+    assert [d.status for d in deliveries(a)] == ["stale"]
+    assert reminder(a).next_fire_at == at + timedelta(days=1)
+    # …while 59 minutes late is still sent.
+    rb = reminder(b)
+    rb.next_fire_at = rb.planned_at = at + timedelta(minutes=2)
+    db.session.commit()
+    tick(at + timedelta(minutes=61))
+    assert count(push, in_time["devices"][0]) == 1
+
+
+def _practice(user_id: int, started: datetime, ended: datetime | None) -> None:
+    db.session.add(
+        PracticeSession(uuid=uuid.uuid4(), user_id=user_id, routine="resonance", started_at=started, ended_at=ended)
+    )
+    db.session.commit()
+
+
+def test_skipped_when_the_user_practised_in_the_last_two_hours(client, push):
+    at = Z("2026-06-01T05:30Z")
+    cases = {  # (started, ended) relative to the reminder → sent?
+        "started 90 min before": ((-90, -80), False),
+        "ended 110 min before": ((-150, -110), False),
+        "still going, started an hour ago": ((-60, None), False),
+        "ended 121 min before": ((-180, -121), True),
+        "none": (None, True),
+    }
+    people = {}
+    for name, (span, _) in cases.items():
+        who = people[name] = person(client, push)
+        who["rid"] = remind(client, who, Z("2026-06-01T00:00Z"))
+        if span:
+            start, end = span
+            _practice(who["user"]["id"], at + timedelta(minutes=start), at + timedelta(minutes=end) if end else None)
+    tick(at)
+    for name, (_, sent) in cases.items():
+        who = people[name]
+        assert count(push, who["devices"][0]) == (1 if sent else 0), name
+        assert [d.status for d in deliveries(who["rid"])] == (["sent"] if sent else ["skipped"]), name
+        assert reminder(who["rid"]).next_fire_at == at + timedelta(days=1), name
+
+
+def test_a_user_without_devices_gets_nothing_and_the_plan_goes_on(client, push):
+    who = signup(client)
+    rid = remind(client, who, Z("2026-06-01T00:00Z"))
+    at = reminder(rid).next_fire_at
+    assert tick(at).counts["reminders"] == 0
+    assert push.received == []
+    assert reminder(rid).next_fire_at == at + timedelta(days=1)
+
+
+def test_the_send_time_guard_refuses_a_host_no_longer_allowed(app, client, push):
+    who = person(client, push)
+    rid = remind(client, who, Z("2026-06-01T00:00Z"))
+    app.config["COACH_PUSH_INSECURE_HOSTS"] = []  # 127.0.0.1 is loopback: not a public address
+    tick(reminder(rid).next_fire_at)
+    assert push.received == []
+    assert [d.status for d in deliveries(rid)] == ["failed"]
+
+
+# --- snooze, time zones, devices -----------------------------------------------------------------
+
+
+def test_snooze_after_a_reminder_sends_again_and_the_plan_goes_on(client, push):
+    who = person(client, push)
+    rid = remind(client, who, Z("2026-06-01T00:00Z"))
+    at = reminder(rid).next_fire_at
+    tick(at)
+    user = db.session.get(User, who["user"]["id"])
+    reminders.snooze(user, reminder(rid), 10, at + timedelta(minutes=1))
+    assert reminder(rid).next_fire_at == at + timedelta(minutes=11)
+    tick(at + timedelta(minutes=10))
+    assert count(push, who["devices"][0]) == 1
+    tick(at + timedelta(minutes=11))
+    assert count(push, who["devices"][0]) == 2
+    assert reminder(rid).next_fire_at == at + timedelta(days=1)
+    tick(at + timedelta(days=1))  # the next regular one is not blocked by the snooze
+    assert count(push, who["devices"][0]) == 3
+
+
+def test_snooze_before_a_reminder_postpones_it(client, push):
+    who = person(client, push)
+    rid = remind(client, who, Z("2026-06-01T00:00Z"))
+    at = reminder(rid).next_fire_at
+    reminders.snooze(db.session.get(User, who["user"]["id"]), reminder(rid), 30, at - timedelta(minutes=5))
+    tick(at)
+    assert count(push, who["devices"][0]) == 0
+    tick(at + timedelta(minutes=25))
+    assert count(push, who["devices"][0]) == 1
+    tick(at + timedelta(days=1))
+    assert count(push, who["devices"][0]) == 2
+
+
+def test_a_time_zone_change_replans_and_the_tick_follows(client, push):
+    who = person(client, push)  # Europe/Berlin
+    rid = remind(client, who, Z("2026-06-01T00:00Z"))
+    berlin = reminder(rid).next_fire_at
+    assert berlin == Z("2026-06-01T05:30Z")
+    accounts.update_profile(db.session.get(User, who["user"]["id"]), {"timezone": "America/New_York"}, Z("2026-06-01T00:00Z"))
+    assert reminder(rid).next_fire_at == Z("2026-06-01T11:30Z")  # 07:30 EDT
+    tick(berlin)
+    assert count(push, who["devices"][0]) == 0
+    tick(Z("2026-06-01T11:30Z"))
+    assert count(push, who["devices"][0]) == 1
+
+
+def test_resubscribing_with_new_keys_is_used_at_once(client, push):
+    who = person(client, push)
+    old = who["devices"][0]
+    new = push.add_device(Device(old.endpoint))  # the browser rotated its keys
+    assert client.post("/api/push/subscriptions", json=new.subscription(), headers=who["headers"]).status_code == 200
+    rid = remind(client, who, Z("2026-06-01T00:00Z"))
+    tick(reminder(rid).next_fire_at)
+    assert count(push, new) == 1  # decrypted with the new keys (the fixture checks no errors)
+
+
+def test_a_device_that_changed_hands_gets_only_the_new_owners_reminders(client, push):
+    first = person(client, push)
+    second = signup(client)
+    dev = first["devices"][0]
+    assert client.post("/api/push/subscriptions", json=dev.subscription(), headers=second["headers"]).status_code == 200
+    a = remind(client, first, Z("2026-06-01T00:00Z"))
+    b = remind(client, second, Z("2026-06-01T00:00Z"))
+    tick(Z("2026-06-01T05:30Z"))
+    assert [d.topic for d in push.delivered_to(dev)] == [f"r{b}"]
+    assert [d.status for d in deliveries(a)] == ["no_device"]
