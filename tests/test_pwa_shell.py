@@ -85,3 +85,18 @@ def test_manifest_makes_the_app_installable():
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
         assert f"{width}x{height}" == icon["sizes"]
+
+
+def test_text_is_gzipped_when_accepted_and_revalidates_by_etag(client):
+    import gzip as gz
+
+    plain = client.get("/js/app.js")
+    packed = client.get("/js/app.js", headers={"Accept-Encoding": "gzip, deflate"})
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gz.decompress(packed.data) == plain.data == (PWA / "js" / "app.js").read_bytes()
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    again = client.get("/js/app.js", headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304
+    png = client.get("/icons/icon-192.png", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in png.headers and png.data[:4] == b"\x89PNG"
