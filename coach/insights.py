@@ -1,0 +1,339 @@
+"""Insights: totals, streak, per-routine change in ratings, weekly buckets, a careful
+recommendation and the care signal.
+
+The database does the summing: one GROUP BY (user, routine) gives each routine's sufficient
+statistics (n, Σd, Σd², and Σ of the starting rating for the fair comparison), and one
+GROUP BY over a table of local-week bounds gives the weekly buckets. Python only walks
+routines, weeks and, for the streak, as many recent sessions as the streak is long.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Integer, and_, case, column, func, select, values
+
+from .extensions import db
+from .models import PracticeSession, User, UTCDateTime
+from .stats import GroupSums, MeanCI, adjusted_means, mean_ci_from_sums
+from .timeutil import iso_week_key, local_to_utc, zone
+
+PS = PracticeSession
+RATINGS = ("mood", "anxiety", "energy")
+# Ratings after which the front end offers supportive words (api.md, care).
+CARE_LOW_MOOD = 2
+CARE_WINDOW = 5
+CARE_COUNT = 3
+
+
+# --- per-routine sums, for one user or a batch (the weekly digest) ------------------------
+
+@dataclass(frozen=True)
+class MeasureSums:
+    """Sums over the sessions that have both a before and an after rating of one measure;
+    d = after − before, x = before."""
+
+    n: int = 0
+    sum_d: int = 0
+    sum_d2: int = 0
+    sum_x: int = 0
+    sum_x2: int = 0
+    sum_xd: int = 0
+
+    def delta(self) -> MeanCI:
+        return mean_ci_from_sums(self.n, self.sum_d, self.sum_d2)
+
+    def group(self) -> GroupSums:
+        return GroupSums(self.n, self.sum_x, self.sum_d, self.sum_x2, self.sum_xd)
+
+
+@dataclass(frozen=True)
+class RoutineSums:
+    user_id: int
+    routine: str
+    sessions: int
+    seconds: int
+    measures: dict[str, MeasureSums] = field(default_factory=dict)
+
+
+def _measure_columns(name: str) -> list:
+    pre, post = getattr(PS, f"pre_{name}"), getattr(PS, f"post_{name}")
+    d = post - pre  # NULL unless both ratings are there
+    paired = d.is_not(None)
+    return [
+        func.count(d),
+        func.sum(d),
+        func.sum(d * d),
+        func.sum(case((paired, pre))),
+        func.sum(case((paired, pre * pre))),
+        func.sum(pre * d),
+    ]
+
+
+def routine_sums(user_ids: Iterable[int], start: datetime, end: datetime | None = None) -> dict[int, list[RoutineSums]]:
+    """Per user and routine: sessions, seconds practised and rating-change sums for sessions
+    with start ≤ started_at < end. One query for any number of users (the digest batches them)."""
+    user_ids = list(user_ids)
+    if not user_ids:
+        return {}
+    columns = [PS.user_id, PS.routine, func.count(PS.id), func.sum(PS.duration_seconds)]
+    for name in RATINGS:
+        columns += _measure_columns(name)
+    stmt = select(*columns).where(PS.user_id.in_(user_ids), PS.started_at >= start)
+    if end is not None:
+        stmt = stmt.where(PS.started_at < end)
+    stmt = stmt.group_by(PS.user_id, PS.routine)
+    out: dict[int, list[RoutineSums]] = {uid: [] for uid in user_ids}
+    for row in db.session.execute(stmt):
+        user_id, routine, n, seconds, *rest = row
+        measures = {}
+        for i, name in enumerate(RATINGS):
+            chunk = [int(v or 0) for v in rest[i * 6 : i * 6 + 6]]
+            measures[name] = MeasureSums(*chunk)
+        out[user_id].append(RoutineSums(user_id, routine, int(n), int(seconds or 0), measures))
+    return out
+
+
+# --- weekly buckets in the user's own zone ------------------------------------------------
+
+@dataclass(frozen=True)
+class Bucket:
+    key: str  # e.g. "2026-W48"
+    first_day: date  # local Monday
+    sessions: int
+    seconds: int
+    mood_n: int
+    mood_sum: int
+
+    @property
+    def mood_delta_mean(self) -> float | None:
+        return self.mood_sum / self.mood_n if self.mood_n else None
+
+
+def week_bounds(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[str, date, datetime, datetime]]:
+    """(ISO week key, local Monday, UTC start, UTC end) of every local ISO week that overlaps
+    [start, end). Bounds come from the zone rules, so a DST week is 167 or 169 hours long."""
+    first = start.astimezone(tz).date()
+    monday = first - timedelta(days=first.weekday())
+    weeks = []
+    lo = local_to_utc(monday, time(0), tz)
+    while lo < end:
+        following = monday + timedelta(days=7)
+        hi = local_to_utc(following, time(0), tz)
+        weeks.append((iso_week_key(monday), monday, lo, hi))
+        monday, lo = following, hi
+    return weeks
+
+
+def weekly(user: User, start: datetime, end: datetime) -> list[Bucket]:
+    """Every local ISO week overlapping [start, end), oldest first, with the sessions that
+    started in it since `start`: count, seconds, mean mood change. Weeks without sessions
+    are included with zeros, so a chart has no holes."""
+    bounds = week_bounds(zone(user.timezone), start, end)
+    if not bounds:
+        return []
+    weeks = (
+        values(column("idx", Integer), column("lo", UTCDateTime()), column("hi", UTCDateTime()), name="weeks")
+        .data([(i, lo, hi) for i, (_, _, lo, hi) in enumerate(bounds)])
+        .cte("weeks")
+    )
+    d = PS.post_mood - PS.pre_mood
+    stmt = (
+        select(weeks.c.idx, func.count(PS.id), func.sum(PS.duration_seconds), func.count(d), func.sum(d))
+        .select_from(PS)
+        .join(weeks, and_(PS.started_at >= weeks.c.lo, PS.started_at < weeks.c.hi))
+        .where(PS.user_id == user.id, PS.started_at >= start)
+        .group_by(weeks.c.idx)
+    )
+    found = {row[0]: row[1:] for row in db.session.execute(stmt)}
+    buckets = []
+    for i, (key, monday, _, _) in enumerate(bounds):
+        n, seconds, mood_n, mood_sum = found.get(i, (0, 0, 0, 0))
+        buckets.append(Bucket(key, monday, int(n), int(seconds or 0), int(mood_n or 0), int(mood_sum or 0)))
+    return buckets
+
+
+# --- streak and care ----------------------------------------------------------------------
+
+def streak_days(user: User, now: datetime) -> int:
+    """Consecutive local days (in the user's zone) with at least one session, ending today or
+    yesterday. Reads recent sessions newest first and stops at the first gap."""
+    tz = zone(user.timezone)
+    today = now.astimezone(tz).date()
+    stmt = (
+        select(PS.started_at)
+        .where(PS.user_id == user.id)
+        .order_by(PS.started_at.desc())
+        .execution_options(yield_per=256)
+    )
+    streak = 0
+    expected: date | None = None
+    result = db.session.execute(stmt)
+    try:
+        for (started_at,) in result:
+            day = min(started_at.astimezone(tz).date(), today)  # a clock a little ahead counts as today
+            if expected is None:
+                if day < today - timedelta(days=1):
+                    return 0
+                expected, streak = day, 1
+                continue
+            if day == expected:
+                continue
+            if day == expected - timedelta(days=1):
+                expected, streak = day, streak + 1
+                continue
+            break
+    finally:
+        result.close()
+    return streak
+
+
+CARE_REASON = (
+    "Your mood has been low in several of your recent sessions. That happens, and you do not "
+    "have to carry it alone: talking with someone you trust, your doctor or a support line can help."
+)
+
+
+def care(user: User) -> dict:
+    """show: mood (after if rated, else before) was 2 or lower in 3 of the last 5 rated sessions."""
+    mood = func.coalesce(PS.post_mood, PS.pre_mood)
+    stmt = (
+        select(mood)
+        .where(PS.user_id == user.id, mood.is_not(None))
+        .order_by(PS.started_at.desc(), PS.id.desc())
+        .limit(CARE_WINDOW)
+    )
+    low = sum(1 for value in db.session.scalars(stmt) if value <= CARE_LOW_MOOD)
+    show = low >= CARE_COUNT
+    return {"show": show, "reason": CARE_REASON if show else None}
+
+
+# --- the recommendation -------------------------------------------------------------------
+
+def _names(user: User, slugs: Iterable[str]) -> dict[str, str]:
+    from .routines.service import get_routine
+
+    names = {}
+    for slug in slugs:
+        routine = get_routine(user, slug)
+        names[slug] = routine["name"] if routine else slug
+    return names
+
+
+NOT_ENOUGH = (
+    "Not enough ratings yet to say what helps you. Rate how you feel before and after a few "
+    "sessions, and this will start to show which routines seem to lift your mood."
+)
+NO_SESSIONS = (
+    "No sessions in this period yet. Whenever you are ready, a few minutes of slow breathing "
+    "is a gentle place to start."
+)
+NO_LIFT = (
+    "So far none of your routines shows a lift in mood on average. That is common in the first "
+    "weeks: slow breathing often feels calmer only after several days of practice. Keep rating "
+    "and this will become clearer."
+)
+HEDGE = {
+    "low": "That rests on few sessions or varies a lot, so it could still be chance: take it as a hint, not a finding.",
+    "moderate": "That is a fairly steady pattern so far; it describes how you felt, not proof of what caused it.",
+    "high": "That has held up across many sessions; it describes how you felt, not a medical effect.",
+}
+
+
+def confidence(delta: MeanCI) -> str:
+    """How sure the pattern is: low with fewer than 5 rated sessions or an interval that
+    includes no change; high only with 15 or more and an interval clear of zero."""
+    if delta.n < 5 or delta.ci95 is None or delta.ci95[0] <= 0:
+        return "low"
+    return "high" if delta.n >= 15 else "moderate"
+
+
+def recommend(rows: list[dict], names: dict[str, str], total_sessions: int) -> dict:
+    """Pick the routine after which mood rose most, allowing for the starting rating, and
+    say how sure that is in plain words. Never claims more than the numbers show."""
+    candidates = [r for r in rows if r["mood"].n >= 2]
+    if not candidates:
+        return {"routine": None, "text": NO_SESSIONS if total_sessions == 0 else NOT_ENOUGH, "confidence": "none", "based_on": 0}
+    best = max(candidates, key=lambda r: (r["mood_adjusted"], r["mood"].n))
+    delta: MeanCI = best["mood"]
+    if best["mood_adjusted"] <= 0 or delta.mean <= 0:
+        return {"routine": None, "text": NO_LIFT, "confidence": "low", "based_on": sum(r["mood"].n for r in candidates)}
+    level = confidence(delta)
+    name = names.get(best["routine"], best["routine"])
+    compared = " — the biggest lift of the routines you rated, allowing for how you felt beforehand" if len(candidates) > 1 else ""
+    text = (
+        f"After {name} your mood was on average {delta.mean:.1f} points higher than before "
+        f"({delta.n} rated sessions){compared}. {HEDGE[level]}"
+    )
+    return {"routine": best["routine"], "text": text, "confidence": level, "based_on": delta.n}
+
+
+# --- the whole page -----------------------------------------------------------------------
+
+def summary(user: User, now: datetime, days: int = 90) -> dict:
+    """GET /api/insights: the last `days` days (sessions started since now − days)."""
+    start = now - timedelta(days=days)
+    end = now + timedelta(days=1)  # sessions may be stamped a little ahead of the server clock
+    sums = routine_sums([user.id], start, end)[user.id]
+    adjusted = {name: adjusted_means({s.routine: s.measures[name].group() for s in sums}) for name in RATINGS}
+    names = _names(user, [s.routine for s in sums])
+
+    rows = []
+    for s in sums:
+        row = {"routine": s.routine, "name": names[s.routine], "n": s.sessions, "minutes": round(s.seconds / 60, 1)}
+        for name in RATINGS:
+            row[name] = s.measures[name].delta()
+        row["mood_adjusted"] = adjusted["mood"][s.routine]
+        row["_adjusted"] = {name: adjusted[name][s.routine] for name in RATINGS}
+        rows.append(row)
+    rows.sort(key=lambda r: (-r["n"], r["routine"]))
+
+    total_sessions = sum(s.sessions for s in sums)
+    by_routine = []
+    for r in rows:
+        item = {"routine": r["routine"], "name": r["name"], "n": r["n"], "minutes": r["minutes"]}
+        for name in RATINGS:
+            delta = r[name].as_dict()
+            adj = r["_adjusted"][name]
+            delta["adjusted_mean"] = None if adj is None else round(adj, 2)
+            item[f"{name}_delta"] = delta
+        by_routine.append(item)
+
+    return {
+        "days": days,
+        "totals": {
+            "sessions": total_sessions,
+            "minutes": round(sum(s.seconds for s in sums) / 60, 1),
+            "streak_days": streak_days(user, now),
+        },
+        "by_routine": by_routine,
+        "weekly": [
+            {
+                "week": b.key,
+                "starts_on": b.first_day,
+                "sessions": b.sessions,
+                "minutes": round(b.seconds / 60, 1),
+                "mood_delta_mean": None if b.mood_delta_mean is None else round(b.mood_delta_mean, 2),
+            }
+            for b in weekly(user, start, now + timedelta(microseconds=1))  # weeks up to and including now
+        ],
+        "recommendation": recommend(rows, names, total_sessions),
+        "care": care(user),
+    }
+
+
+__all__ = [
+    "Bucket",
+    "MeasureSums",
+    "RoutineSums",
+    "care",
+    "confidence",
+    "recommend",
+    "routine_sums",
+    "streak_days",
+    "summary",
+    "week_bounds",
+    "weekly",
+]
