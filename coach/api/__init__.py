@@ -19,9 +19,11 @@ def register_blueprints(api: Api) -> None:
     api.register_blueprint(routines_blp)
 
     from .insights import insights_blp
+    from .export import export_blp
+    from .insights import insights_blp
     from .sessions import sessions_blp
 
-    for blp in (sessions_blp, insights_blp):
+    for blp in (sessions_blp, insights_blp, export_blp):
         api.register_blueprint(blp)
 
     from .push import push_blp

@@ -1,0 +1,61 @@
+"""GET /api/me/export: the user's data as a download (JSON, or the sessions as CSV)."""
+from __future__ import annotations
+
+import json
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from .. import export
+from ..models import utcnow
+from .security import current_user, login_required
+
+export_blp = Blueprint("me_export", __name__, url_prefix="/api/me", description="Download your data.")
+
+DISPOSITION = {
+    "description": "attachment; filename=\"coach-export-YYYY-MM-DD.json\" (or .csv)",
+    "schema": {"type": "string"},
+}
+OK = {
+    "200": {
+        "description": "A download. `json`: everything the account owns (profile, custom routines, sessions "
+        "with ratings, reminders and their deliveries, push subscriptions without their keys, weekly "
+        "email deliveries). `csv`: one row per session with its ratings (UTF-8 with a byte order mark "
+        "so spreadsheets read it correctly; header row with units and scale labels; text cells that "
+        "would start a formula are prefixed with an apostrophe).",
+        "headers": {"Content-Disposition": DISPOSITION},
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+class ExportQuerySchema(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+@export_blp.route("/export")
+class Export(MethodView):
+    @login_required
+    @export_blp.arguments(ExportQuerySchema, location="query")
+    @export_blp.doc(responses=OK)
+    @export_blp.alt_response(422, schema="Error", description="format is neither json nor csv.")
+    def get(self, query):
+        """Download everything you own (?format=json, or csv for the sessions)"""
+        user, now = current_user(), utcnow()
+        stamp = now.date().isoformat()
+        if query["format"] == "csv":
+            # The BOM lets spreadsheet programs read the text as UTF-8 (°, –, accents in notes).
+            body, mimetype, name = "\ufeff" + export.export_csv(user), "text/csv; charset=utf-8", f"coach-export-{stamp}.csv"
+        else:
+            body = json.dumps(export.export_json(user, now), ensure_ascii=False, indent=2)
+            mimetype, name = "application/json", f"coach-export-{stamp}.json"
+        return Response(
+            body,
+            content_type=mimetype,
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        )
