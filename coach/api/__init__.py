@@ -18,7 +18,6 @@ def register_blueprints(api: Api) -> None:
 
     api.register_blueprint(routines_blp)
 
-    from .insights import insights_blp
     from .export import export_blp
     from .insights import insights_blp
     from .sessions import sessions_blp
