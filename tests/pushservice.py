@@ -90,9 +90,12 @@ class Delivery:
 
 
 class PushService:
-    def __init__(self, app_server_key: str | None = None, verify: bool = True, host: str = "127.0.0.1"):
+    def __init__(
+        self, app_server_key: str | None = None, verify: bool = True, host: str = "127.0.0.1", delay: float = 0.0
+    ):
         self.app_server_key = app_server_key
         self.verify_now = verify
+        self.delay = delay  # seconds before each answer, as a distant push service
         self.devices: dict[str, Device] = {}
         self.deliveries: list[Delivery] = []
         self.received: list[Received] = []
@@ -111,6 +114,8 @@ class PushService:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 status, headers = service._handle(self.path, dict(self.headers.items()), body)
+                if service.delay:
+                    time.sleep(service.delay)
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -266,3 +271,57 @@ def verify_jwt(token: str, key_b64: str) -> dict:
     except InvalidSignature as exc:
         raise AssertionError("the VAPID signature does not verify with k") from exc
     return json.loads(unb64url(parts[1]))
+
+
+def seed_due_reminders(devices: list[Device], due_at, timezone: str = "Europe/Berlin", chunk: int = 2000) -> list[int]:
+    """Bulk-insert one user per device, its subscription, and a daily reminder due at
+    `due_at` (an instant that is 07:30 local in `timezone` keeps the plan honest).
+    Needs an app context; returns the reminder ids. Fast: a few statements per chunk."""
+    from sqlalchemy import insert
+
+    from coach.extensions import db
+    from coach.models import PushSubscription, Reminder, User
+
+    rids: list[int] = []
+    for start in range(0, len(devices), chunk):
+        part = devices[start : start + chunk]
+        users = db.session.execute(
+            insert(User).returning(User.id, sort_by_parameter_order=True),
+            [
+                {
+                    "email": f"seed-{start + i}-{id(dev) % 100000}@example.com",
+                    "password_hash": "!",  # no password logs in
+                    "timezone": timezone,
+                    "digest_enabled": False,
+                    "digest_next_at": None,
+                    "created_at": due_at,
+                }
+                for i, dev in enumerate(part)
+            ],
+        ).scalars().all()
+        db.session.execute(
+            insert(PushSubscription),
+            [
+                {"user_id": uid, "endpoint": dev.endpoint, "p256dh": dev.p256dh, "auth": dev.auth_b64, "created_at": due_at}
+                for uid, dev in zip(users, part)
+            ],
+        )
+        rids += db.session.execute(
+            insert(Reminder).returning(Reminder.id, sort_by_parameter_order=True),
+            [
+                {
+                    "user_id": uid,
+                    "local_time": "07:30",
+                    "weekdays": [0, 1, 2, 3, 4, 5, 6],
+                    "routine": "resonance",
+                    "enabled": True,
+                    "next_fire_at": due_at,
+                    "planned_at": due_at,
+                    "attempts": 0,
+                    "created_at": due_at,
+                }
+                for uid in users
+            ],
+        ).scalars().all()
+        db.session.commit()
+    return rids
