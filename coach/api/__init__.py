@@ -30,3 +30,8 @@ def register_blueprints(api: Api) -> None:
 
     for blp in (push_blp, reminders_blp):
         api.register_blueprint(blp)
+
+    from .safety import blueprints as safety_blueprints
+
+    for blp in safety_blueprints:
+        api.register_blueprint(blp)
