@@ -132,18 +132,22 @@ def _words(key: str, n: int) -> str:
     return VERDICTS[key].format(missing=missing, s="" if missing == 1 else "s")
 
 
-def _names(user: User, slugs) -> dict[str, str]:
+def _describe(user: User, slugs) -> dict[str, tuple[str, str | None]]:
+    """{slug: (name, reason the screening refuses it or None)}; a routine since deleted keeps
+    its slug as name."""
+    from . import screening
     from .routines.service import get_routine
 
-    names = {}
+    out = {}
     for slug in slugs:
         routine = get_routine(user, slug)
-        names[slug] = routine["name"] if routine else slug
-    return names
+        out[slug] = (routine["name"], screening.check(user, routine)) if routine else (slug, None)
+    return out
 
 
 def what_helps(user: User, now: datetime, days: int | None = None) -> dict:
-    """Per routine: raw and start-adjusted mood change, ranked when rated ≥ 3 times.
+    """Per routine: raw and start-adjusted mood change, ranked when rated ≥ 3 times (and
+    allowed by the screening).
 
     `days` limits it to sessions started in the last `days` days; None means all of them.
     """
@@ -151,7 +155,7 @@ def what_helps(user: User, now: datetime, days: int | None = None) -> dict:
     sums = routine_sums([user.id], start, now + timedelta(days=1))[user.id]
     groups = {s.routine: s.measures["mood"] for s in sums if s.measures["mood"].n > 0}
     model = fit(groups)
-    names = _names(user, groups)
+    described = _describe(user, groups)
     rows = []
     for slug, g in groups.items():
         effect = adjusted_effect(g, model)
@@ -159,7 +163,7 @@ def what_helps(user: User, now: datetime, days: int | None = None) -> dict:
         rows.append(
             {
                 "routine": slug,
-                "name": names[slug],
+                "name": described[slug][0],
                 "n": g.n,
                 "mean_pre": round(g.sum_x / g.n, 2),
                 "raw": mean_ci_from_sums(g.n, g.sum_d, g.sum_d2).as_dict(),
@@ -168,12 +172,16 @@ def what_helps(user: User, now: datetime, days: int | None = None) -> dict:
                 "verdict": key,
                 "words": _words(key, g.n),
                 "rank": None,
+                "blocked": described[slug][1],
             }
         )
-    ranked = sorted((r for r in rows if r["n"] >= MIN_SESSIONS), key=lambda r: (-r["_adjusted"], -r["n"], r["routine"]))
+    # A routine the screening now refuses is shown (it is the person's own history) but
+    # never ranked, so it is never put forward as a suggestion.
+    rankable = [r for r in rows if r["n"] >= MIN_SESSIONS and r["blocked"] is None]
+    ranked = sorted(rankable, key=lambda r: (-r["_adjusted"], -r["n"], r["routine"]))
     for position, row in enumerate(ranked, start=1):
         row["rank"] = position
-    unranked = sorted((r for r in rows if r["n"] < MIN_SESSIONS), key=lambda r: (-r["n"], r["routine"]))
+    unranked = sorted((r for r in rows if r["rank"] is None), key=lambda r: (r["blocked"] is not None, -r["n"], r["routine"]))
     for row in rows:
         del row["_adjusted"]
     return {

@@ -240,7 +240,14 @@ class WhatHelpsRoutineSchema(Schema):
     )
     verdict = fields.String(validate=validate.OneOf(list(what_helps.VERDICTS)))
     words = fields.String(metadata={"description": "The verdict in plain words."})
-    rank = fields.Integer(allow_none=True, metadata={"description": "1 = biggest adjusted lift; null below 3 sessions."})
+    rank = fields.Integer(
+        allow_none=True,
+        metadata={"description": "1 = biggest adjusted lift; null below 3 sessions or when the screening refuses it."},
+    )
+    blocked = fields.String(
+        allow_none=True,
+        metadata={"description": "Why the safety screening now refuses this routine (it is then never ranked)."},
+    )
 
 
 class WhatHelpsSchema(Schema):
