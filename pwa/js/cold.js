@@ -1,13 +1,7 @@
-// Cold practice: the cautions and an optional water temperature before starting, then the
-// routine's prepare / cold / rest steps as a countdown, with slow-breathing words during
-// the cold so the cold-shock gasp is met with a long, easy exhale.
+// Cold practice: an optional water temperature before starting (the cautions come with the
+// routine from the server), then the routine's prepare / cold / rest steps as a countdown,
+// with slow-breathing words during the cold so the cold-shock gasp meets a long exhale.
 import { h, field } from './ui.js';
-
-export const COLD_CAUTIONS = [
-  'Never combine cold water with breath holds or fast breathing.',
-  'Face immersion: breathe out slowly through the mouth or a snorkel; lift your face at any sign of discomfort.',
-  'Skip it if you feel unwell, dizzy or have a heart or circulation condition you have not talked to a doctor about.',
-];
 
 const COLD_WORDS = [
   'Long, slow breath out',

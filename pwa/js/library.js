@@ -3,7 +3,7 @@
 import { h, mount, fmtDuration, errorBox } from './ui.js';
 import { getCached } from './api.js';
 import { WORDS, cycleMs, needsWaterWarning } from './plan.js';
-import { kindWord, loadRoutine, WATER_WARNING } from './session.js';
+import { kindWord, loadRoutine, waterWarning } from './session.js';
 
 const FILTERS = [['', 'All'], ['breathing', 'Breathing'], ['cold', 'Cold'], ['combined', 'Combined']];
 
@@ -54,7 +54,7 @@ export async function routineDetail(slug) {
     routine.goal ? h('p.lead', routine.goal) : null,
     routine.summary ? h('p', routine.summary) : null,
     h('p.muted', `${fmtDuration(totalSeconds(routine))} · ${routine.cycles} × ${fmtDuration(cycleMs(routine) / 1000)}`),
-    needsWaterWarning(routine) ? h('div.warning', { role: 'note' }, h('strong', 'Safety: '), WATER_WARNING) : null,
+    needsWaterWarning(routine) ? waterWarning() : null,
     h('div.actions', h('a.button.primary', { href: `#/run/${encodeURIComponent(routine.slug)}` }, 'Start')),
     routine.cautions?.length ? h('div.card', h('h2', 'Cautions'), h('ul.cautions', routine.cautions.map((c) => h('li', c)))) : null,
     routine.evidence ? h('div.card', h('h2', 'What the evidence says'), h('p', routine.evidence)) : null,

@@ -10,7 +10,7 @@ import { pacerView, toggle } from './pacer.js';
 import { Cues } from './cues.js';
 import { ratingView } from './rating.js';
 import { runPower, hasOpenEnded } from './power.js';
-import { COLD_CAUTIONS, coldGuide, coldSeconds, waterInput } from './cold.js';
+import { coldGuide, coldSeconds, waterInput } from './cold.js';
 
 export const WATER_WARNING = 'Never in or near water, never while driving; seated or lying down.';
 let active = null;
@@ -189,23 +189,28 @@ function introView(routine, prefs) {
     const sound = toggle('Sound', prefs.sound, (on) => { prefs.sound = on; });
     const vibration = navigator.vibrate ? toggle('Vibration', prefs.vibration, (on) => { prefs.vibration = on; }) : null;
     const warn = needsWaterWarning(routine);
-    const cautions = [...(routine.cautions || []), ...(isCold ? COLD_CAUTIONS : [])];
+    const cautions = routine.cautions || []; // the server adds the standard ones by rule
 
     mount(h('section.screen',
       h('p.eyebrow', kindWord(routine)),
       h('h1', routine.name),
       routine.summary ? h('p.lead', routine.summary) : null,
       length,
-      warn ? h('div.warning', { role: 'note' }, h('strong', 'Safety: '), WATER_WARNING) : null,
+      warn ? waterWarning() : null,
       cautions.length ? h('div.card', h('h2', 'Before you start'), h('ul.cautions', cautions.map((c) => h('li', c)))) : null,
       minutesSelect ? h('div.field', h('label', { htmlFor: 'length' }, 'Length'), minutesSelect) : null,
       water,
       h('div.toggles', { role: 'group', 'aria-label': 'Cues' }, sound, vibration),
-      h('p.small.muted', 'Breathe gently: small, slow breaths, not big deep ones. If you feel light-headed or tingly, breathe smaller or stop.'),
+      isCold || isPower ? null : h('p.small.muted', 'Breathe gently: small, slow breaths, not big deep ones. If you feel light-headed or tingly, breathe smaller or stop.'),
       h('div.actions',
         h('button.primary', { type: 'button', onclick: () => resolve({ cycles, water_temp_c: water?.value(), sound: prefs.sound, vibration: prefs.vibration }) }, 'Continue'),
         h('a.button.link', { href: `#/routine/${encodeURIComponent(routine.slug)}`, onclick: () => resolve(null) }, 'Back'))));
   });
+}
+
+/** The one safety line every breath-hold and cold routine shows before it starts. */
+export function waterWarning() {
+  return h('div.warning', { role: 'note' }, h('strong', 'Breath holds and fast breathing: '), WATER_WARNING);
 }
 
 export function kindWord(routine) {
