@@ -213,39 +213,7 @@ class PushService:
 
     def check(self, record: Received) -> Delivery:
         """Verify one request as a push service and a browser would; AssertionError if not."""
-        h = record.headers
-        auth = h.get("authorization", "")
-        match = re.match(r"^vapid\s+(.*)$", auth, re.IGNORECASE)
-        assert match, f"no VAPID Authorization header: {auth[:40]!r}"
-        params = dict(p.strip().split("=", 1) for p in match.group(1).split(",") if "=" in p)
-        token, key = params.get("t"), params.get("k")
-        assert token and key, "VAPID header without t= and k="
-        if self.app_server_key is not None:
-            assert key == self.app_server_key, "VAPID k is not the application server key"
-        claims = verify_jwt(token, key)
-        assert claims.get("aud") == self.origin, f"aud {claims.get('aud')!r} is not {self.origin!r}"
-        exp = claims.get("exp")
-        now = time.time()
-        assert isinstance(exp, int) and now < exp <= now + 24 * 3600 + 60, f"exp {exp!r} not within 24 h"
-        assert str(claims.get("sub", "")).startswith(("mailto:", "https:")), "sub must be mailto: or https:"
-        assert h.get("content-encoding") == "aes128gcm", "Content-Encoding is not aes128gcm"
-        ttl = h.get("ttl")
-        assert ttl is not None and ttl.isdigit(), "TTL missing"
-        urgency = h.get("urgency")
-        assert urgency is None or urgency in URGENCIES, f"bad Urgency {urgency!r}"
-        topic = h.get("topic")
-        assert topic is None or TOPIC.match(topic), f"bad Topic {topic!r}"
-        device = self.devices.get(record.endpoint)
-        assert device is not None, "unknown endpoint"
-        try:
-            plain = device.decrypt(record.body)
-        except Exception as exc:  # noqa: BLE001
-            raise AssertionError(f"cannot decrypt: {exc!r}") from exc
-        try:
-            payload = json.loads(plain)
-        except ValueError:
-            payload = plain
-        return Delivery(record.endpoint, topic, urgency, int(ttl), payload, claims)
+        return check_request(record, self.devices, self.origin, self.app_server_key)
 
     def verify(self) -> list[Delivery]:
         """After a run with verify=False: check every request answered 201."""
@@ -254,6 +222,43 @@ class PushService:
             if record.answered == 201:
                 out.append(self.check(record))
         return out
+
+
+def check_request(record: Received, devices: dict[str, Device], origin: str, app_server_key: str | None) -> Delivery:
+    """Verify one request as a push service and a browser would; AssertionError if not."""
+    h = record.headers
+    auth = h.get("authorization", "")
+    match = re.match(r"^vapid\s+(.*)$", auth, re.IGNORECASE)
+    assert match, f"no VAPID Authorization header: {auth[:40]!r}"
+    params = dict(p.strip().split("=", 1) for p in match.group(1).split(",") if "=" in p)
+    token, key = params.get("t"), params.get("k")
+    assert token and key, "VAPID header without t= and k="
+    if app_server_key is not None:
+        assert key == app_server_key, "VAPID k is not the application server key"
+    claims = verify_jwt(token, key)
+    assert claims.get("aud") == origin, f"aud {claims.get('aud')!r} is not {origin!r}"
+    exp = claims.get("exp")
+    now = time.time()
+    assert isinstance(exp, int) and now < exp <= now + 24 * 3600 + 60, f"exp {exp!r} not within 24 h"
+    assert str(claims.get("sub", "")).startswith(("mailto:", "https:")), "sub must be mailto: or https:"
+    assert h.get("content-encoding") == "aes128gcm", "Content-Encoding is not aes128gcm"
+    ttl = h.get("ttl")
+    assert ttl is not None and ttl.isdigit(), "TTL missing"
+    urgency = h.get("urgency")
+    assert urgency is None or urgency in URGENCIES, f"bad Urgency {urgency!r}"
+    topic = h.get("topic")
+    assert topic is None or TOPIC.match(topic), f"bad Topic {topic!r}"
+    device = devices.get(record.endpoint)
+    assert device is not None, "unknown endpoint"
+    try:
+        plain = device.decrypt(record.body)
+    except Exception as exc:  # noqa: BLE001
+        raise AssertionError(f"cannot decrypt: {exc!r}") from exc
+    try:
+        payload = json.loads(plain)
+    except ValueError:
+        payload = plain
+    return Delivery(record.endpoint, topic, urgency, int(ttl), payload, claims)
 
 
 def verify_jwt(token: str, key_b64: str) -> dict:

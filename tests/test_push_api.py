@@ -1,6 +1,7 @@
 """The push half of the API: the application server key and subscriptions, with the SSRF guard."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import socket
 
@@ -232,18 +233,29 @@ def test_public_https_and_allowed_insecure_hosts_are_accepted(client, alice, pub
         assert r.status_code == 201, (endpoint, r.get_json())
 
 
-def test_guarded_session_refuses_a_name_that_resolves_to_loopback_at_send_time():
-    """DNS rebinding: the name passed at subscription time, but the socket meets 127.0.0.1."""
+def _post(hosts, url):
+    async def go():
+        async with guard.guarded_client_session(hosts) as session:
+            async with session.post(url, data=b"x") as response:
+                return response.status
+
+    return asyncio.run(go())
+
+
+def test_the_send_time_guard_checks_what_is_connected_to():
+    """DNS rebinding: a name that passed at subscription time but now resolves to
+    127.0.0.1 is refused before anything is sent, as are literals and redirects."""
     from pushservice import PushService
 
-    with PushService() as svc:
+    with PushService(verify=False) as svc:  # records and answers; no push checks here
         dev = svc.device()
-        session = guard.guarded_session([])
         with pytest.raises(guard.EndpointRefused):
-            session.post(dev.endpoint.replace("127.0.0.1", "localhost"), data=b"x", timeout=5)
+            _post([], dev.endpoint.replace("127.0.0.1", "localhost"))  # resolves to loopback
         with pytest.raises(guard.EndpointRefused):
-            session.post(dev.endpoint, data=b"x", timeout=5)
+            _post([], dev.endpoint)
         assert svc.received == []
-        allowed = guard.guarded_session(["127.0.0.1"])
-        assert allowed.post(dev.endpoint, data=b"x", timeout=5).status_code == 400  # reached it (and not valid push)
+        assert _post(["127.0.0.1"], dev.endpoint) == 201  # allowed: it reached the service
         assert len(svc.received) == 1
+        svc.answer(dev, 307)
+        with pytest.raises(guard.EndpointRefused):
+            _post(["127.0.0.1"], dev.endpoint)  # a push service does not redirect

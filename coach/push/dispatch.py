@@ -11,7 +11,8 @@ Per batch of due reminders:
    is inserted and committed BEFORE any push goes out. If a process dies while sending,
    the lease runs out, the next tick finds `sending` and does not send again (at most once:
    a reminder missed after a crash is better than one sent twice).
-3. send to every subscription of the user, concurrently (coach.push.sender).
+3. send to every subscription of the user, concurrently (coach.push.sender): the slow
+   part is the network and the per-message encryption, so no row is locked meanwhile.
 4. finish: delivery status, dead subscriptions (404/410) deleted, and each reminder either
    re-planned to its next occurrence or, after a 429/5xx/network failure, left due at a
    back-off instant with the same planned_at (so the retry reuses the delivery row and
@@ -40,7 +41,7 @@ from .. import reminders as reminder_service
 from ..extensions import db
 from ..models import PracticeSession, PushSubscription, Reminder, ReminderDelivery, User
 from . import vapid as vapid_keys
-from .sender import DEFAULT_TTL, Outcome, Push, Sender
+from .sender import DEFAULT_CONCURRENCY, DEFAULT_TTL, Outcome, Push, Sender
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,6 @@ STALE_AFTER = timedelta(hours=1)
 PRACTISED_WITHIN = timedelta(hours=2)
 KEEP_DELIVERIES = timedelta(days=35)
 BATCH_SIZE = 500
-WORKERS = 12
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(minutes=15)
@@ -87,6 +87,7 @@ class _Item:
     retry_after: float | None = None
     retryable: bool = False
     retry_at: datetime | None = None
+    payload: bytes = b""
 
 
 def _setting(name: str, default: int) -> int:
@@ -94,17 +95,17 @@ def _setting(name: str, default: int) -> int:
     return int(value) if value else default
 
 
-def send_due_reminders(now: datetime, *, batch_size: int | None = None, workers: int | None = None) -> DispatchReport:
+def send_due_reminders(now: datetime, *, batch_size: int | None = None, concurrency: int | None = None) -> DispatchReport:
     """Send every reminder due at `now`; returns what happened (`.sent` for the tick)."""
     app = current_app._get_current_object()
     batch_size = batch_size or _setting("COACH_DISPATCH_BATCH", BATCH_SIZE)
-    workers = workers or _setting("COACH_PUSH_WORKERS", WORKERS)
+    concurrency = concurrency or _setting("COACH_PUSH_CONCURRENCY", DEFAULT_CONCURRENCY)
     report = DispatchReport()
     sender = Sender(
         vapid_keys.load(app),
         subject=app.config["VAPID_SUBJECT"],
         insecure_hosts=app.config.get("COACH_PUSH_INSECURE_HOSTS") or (),
-        workers=workers,
+        concurrency=concurrency,
         ttl=DEFAULT_TTL,
     )
     with sender:
@@ -145,6 +146,8 @@ def _handle(rows, lease: datetime, now: datetime, sender: Sender, report: Dispat
     items = [_Item(row=r) for r in rows]
     user_ids = sorted({r.user_id for r in rows})
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
+    # Plain values: the commits below expire the ORM objects, and re-loading each is a query.
+    zones = {u.id: u.timezone for u in users.values()}
     subs: dict[int, list[Any]] = defaultdict(list)
     for s in db.session.execute(
         select(S.c.id, S.c.user_id, S.c.endpoint, S.c.p256dh, S.c.auth).where(S.c.user_id.in_(user_ids)).order_by(S.c.id)
@@ -194,9 +197,10 @@ def _handle(rows, lease: datetime, now: datetime, sender: Sender, report: Dispat
             else:
                 item.status = "sent" if item.sent_to else "no_device"
 
+    _payloads([i for i in items if i.status == "send"], users, public_url)
     _record_before_sending(items, now)
     replans = [i for i in items if i.status != "send"]
-    _write_reminders(replans, lease, now, users)
+    _write_reminders(replans, lease, now, zones)
     for item in replans:
         _count(report, item.status)
     db.session.commit()
@@ -204,9 +208,9 @@ def _handle(rows, lease: datetime, now: datetime, sender: Sender, report: Dispat
     to_send = [i for i in items if i.status == "send"]
     if not to_send:
         return
-    pushes = _pushes(to_send, users, public_url)
+    pushes = _pushes(to_send)
     outcomes = sender.send_all(pushes)
-    _finish(to_send, outcomes, lease, now, users, report)
+    _finish(to_send, outcomes, lease, now, zones, report)
 
 
 def _count(report: DispatchReport, status: str) -> None:
@@ -267,17 +271,19 @@ def _record_before_sending(items: list[_Item], now: datetime) -> None:
                 item.status = "done"
 
 
-def _write_reminders(items: list[_Item], lease: datetime, now: datetime, users: dict[int, User]) -> None:
+def _write_reminders(items: list[_Item], lease: datetime, now: datetime, zones: dict[int, str]) -> None:
     """Re-plan or back off each reminder, only where it still holds this batch's lease."""
-    params = []
+    params, plans = [], {}
     for item in items:
         r = item.row
         if item.status == "retry":
             params.append({"r_id": r.id, "r_next": item.retry_at, "r_planned": r.planned_at, "r_attempts": r.attempts + 1})
             continue
-        user = users.get(r.user_id)
-        nxt = reminder_service.next_occurrence(r.local_time, r.weekdays, user.timezone, now) if user else None
-        params.append({"r_id": r.id, "r_next": nxt, "r_planned": nxt, "r_attempts": 0})
+        tz = zones.get(r.user_id)
+        key = (r.local_time, tuple(r.weekdays), tz)
+        if key not in plans:  # many reminders share a schedule: plan each schedule once
+            plans[key] = reminder_service.next_occurrence(r.local_time, r.weekdays, tz, now) if tz else None
+        params.append({"r_id": r.id, "r_next": plans[key], "r_planned": plans[key], "r_attempts": 0})
     if params:
         db.session.connection().execute(
             update(R)
@@ -290,37 +296,40 @@ def _write_reminders(items: list[_Item], lease: datetime, now: datetime, users: 
 # --- 3. the messages -------------------------------------------------------------------------
 
 
-def _routine_info(user: User, slug: str | None) -> dict[str, Any] | None:
+def _routine_info(user: User, slug: str | None, cache: dict) -> dict[str, Any] | None:
     """The routine as the routines service plans it for this user; None when the
-    reminder names none or the routine is gone (the message then names none)."""
+    reminder names none or the routine is gone (the message then names none). A built-in
+    depends only on the user's resonance rate, so it is planned once per batch and rate."""
     if not slug:
         return None
+    from ..routines.catalogue import BUILTIN_SLUGS
     from ..routines.service import get_routine
 
-    return get_routine(user, slug)
+    key = (slug, user.resonance_bpm) if slug in BUILTIN_SLUGS else (slug, user.id)
+    if key not in cache:
+        cache[key] = get_routine(user, slug)
+    return cache[key]
 
 
-def _pushes(items: list[_Item], users: dict[int, User], public_url: str) -> list[Push]:
-    payloads: dict[tuple[int, str | None], bytes] = {}
-    pushes = []
+def _payloads(items: list[_Item], users: dict[int, User], public_url: str) -> None:
+    """Each item's message, made while the users are loaded (before any commit expires them)."""
+    routines: dict = {}
+    encoded: dict = {}
     for item in items:
         r = item.row
-        key = (r.user_id, r.routine)
-        if key not in payloads:
-            body = reminder_service.message(_routine_info(users[r.user_id], r.routine), public_url)
-            payloads[key] = json.dumps(body, separators=(",", ":")).encode()
-        for s in item.targets:
-            pushes.append(
-                Push(
-                    tag=(item, s.id),
-                    endpoint=s.endpoint,
-                    p256dh=s.p256dh,
-                    auth=s.auth,
-                    payload=payloads[key],
-                    topic=f"r{r.id}",
-                )
-            )
-    return pushes
+        routine = _routine_info(users[r.user_id], r.routine, routines)
+        key = (r.routine, id(routine))
+        if key not in encoded:
+            encoded[key] = json.dumps(reminder_service.message(routine, public_url), separators=(",", ":")).encode()
+        item.payload = encoded[key]
+
+
+def _pushes(items: list[_Item]) -> list[Push]:
+    return [
+        Push(tag=(item, s.id), endpoint=s.endpoint, p256dh=s.p256dh, auth=s.auth, payload=item.payload, topic=f"r{item.row.id}")
+        for item in items
+        for s in item.targets
+    ]
 
 
 # --- 4. finish -------------------------------------------------------------------------------
@@ -334,7 +343,7 @@ def backoff(attempt: int, retry_after: float | None) -> timedelta:
     return delay
 
 
-def _finish(items: list[_Item], outcomes: list[Outcome], lease: datetime, now: datetime, users, report: DispatchReport) -> None:
+def _finish(items: list[_Item], outcomes: list[Outcome], lease: datetime, now: datetime, zones, report: DispatchReport) -> None:
     gone: set[int] = set()
     for outcome in outcomes:
         item, sub_id = outcome.tag
@@ -381,7 +390,7 @@ def _finish(items: list[_Item], outcomes: list[Outcome], lease: datetime, now: d
         .values(status=bindparam("d_status"), sent_to=bindparam("d_sent_to"), sent_at=now),
         deliveries,
     )
-    _write_reminders(items, lease, now, users)
+    _write_reminders(items, lease, now, zones)
     if gone:
         db.session.execute(delete(S).where(S.c.id.in_(sorted(gone))))
         report.gone += len(gone)

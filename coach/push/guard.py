@@ -5,24 +5,26 @@ An endpoint must be `https` to a host whose every address is public, unless the 
 listed in `COACH_PUSH_INSECURE_HOSTS` (loopback test receivers), which then may use plain
 http and any address. It is checked twice:
 - when a browser subscribes (`check_endpoint`, with a DNS look-up), answering 422;
-- when sending (`guarded_session`): the URL rules again, and the address the socket
-  actually connected to, so a name that later resolves somewhere private (DNS
-  rebinding) is refused before a byte of the request leaves.
+- when sending (`guarded_client_session`): the URL rules again before every request
+  (redirects are refused), and a resolver that lets the connection use only public
+  addresses, so a name that later resolves somewhere private (DNS rebinding) is refused
+  before a byte of the request leaves.
 """
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
+from functools import lru_cache
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from aiohttp import ClientHandlerType, ClientRequest, ClientResponse, ClientSession, DummyCookieJar, TCPConnector
+from aiohttp.resolver import ThreadedResolver
 
 MAX_ENDPOINT_LENGTH = 2048
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_UNSAFE = re.compile(r"[\x00-\x20\x7f\\]")  # spaces, controls, backslashes
 
 
 class EndpointRefused(ValueError):
@@ -67,13 +69,14 @@ def resolve(host: str, port: int) -> list[str]:
     return [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
 
 
+@lru_cache(maxsize=4096)  # the tick checks each endpoint again before every request
 def check_url(url: str, insecure_hosts: frozenset[str]) -> tuple[str, str, int]:
     """The URL rules without DNS: returns (scheme, host, port) or raises EndpointRefused."""
     if not isinstance(url, str) or not url:
         raise EndpointRefused("The endpoint is missing.")
     if len(url) > MAX_ENDPOINT_LENGTH:
         raise EndpointRefused(f"The endpoint is longer than {MAX_ENDPOINT_LENGTH} characters.")
-    if any(ord(c) <= 0x20 or ord(c) == 0x7F or c == "\\" for c in url):
+    if _UNSAFE.search(url):
         raise EndpointRefused("The endpoint contains spaces, control characters or backslashes.")
     try:
         parts = urlsplit(url)
@@ -129,51 +132,48 @@ def check_endpoint(
 # --- at send time -------------------------------------------------------------------------
 
 
-def _check_peer(conn, sock: socket.socket, insecure_hosts: frozenset[str]) -> socket.socket:
-    if normalise_host(conn.host) in insecure_hosts:
-        return sock
-    try:
-        peer = sock.getpeername()[0]
-    except OSError:
-        peer = ""
-    if not is_public_address(peer):
-        sock.close()
-        raise EndpointRefused("The endpoint connected to a non-public address.")
-    return sock
+class GuardedResolver(ThreadedResolver):
+    """Resolves a push host and refuses it unless every address is public: the sender
+    connects only to the addresses returned here, so what is checked is what is used
+    (no window for DNS rebinding). IP literals never reach a resolver; `guard_middleware`
+    checks those with the URL rules."""
+
+    def __init__(self, insecure_hosts: frozenset[str]) -> None:
+        super().__init__()
+        self.insecure_hosts = insecure_hosts
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET):
+        results = await super().resolve(host, port, family)
+        if normalise_host(host) not in self.insecure_hosts:
+            if not results or not all(is_public_address(r["host"]) for r in results):
+                raise EndpointRefused("The endpoint resolves to a non-public address.")
+        return results
 
 
-def guarded_session(insecure_hosts: Iterable[str]) -> requests.Session:
-    """A requests.Session that refuses non-public peers, follows no redirects and ignores
-    proxy settings from the environment (a proxy would hide the real peer)."""
+def guard_middleware(insecure_hosts: frozenset[str]):
+    """An aiohttp client middleware: the URL rules before every request, and no redirects
+    (a push service answers; it does not send the message elsewhere)."""
+
+    async def middleware(request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
+        check_url(str(request.url), insecure_hosts)
+        response = await handler(request)
+        if 300 <= response.status < 400:
+            response.release()
+            raise EndpointRefused("The push service answered with a redirect.")
+        return response
+
+    return middleware
+
+
+def guarded_client_session(insecure_hosts: Iterable[str], connections: int = 16) -> ClientSession:
+    """An aiohttp.ClientSession for pushes: guarded resolver and middleware, no proxies from
+    the environment (a proxy would hide the real peer), no cookies. Create it inside the
+    event loop that uses it."""
     allowed = insecure_set(insecure_hosts)
-
-    class Conn(HTTPConnection):
-        def _new_conn(self):
-            return _check_peer(self, super()._new_conn(), allowed)
-
-    class TLSConn(HTTPSConnection):
-        def _new_conn(self):
-            return _check_peer(self, super()._new_conn(), allowed)
-
-    class Pool(HTTPConnectionPool):
-        ConnectionCls = Conn
-
-    class TLSPool(HTTPSConnectionPool):
-        ConnectionCls = TLSConn
-
-    class Adapter(HTTPAdapter):
-        def init_poolmanager(self, *args, **kwargs):
-            super().init_poolmanager(*args, **kwargs)
-            self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TLSPool}
-
-    class Session(requests.Session):
-        def request(self, *args, **kwargs):
-            kwargs["allow_redirects"] = False
-            return super().request(*args, **kwargs)
-
-    session = Session()
-    session.trust_env = False
-    adapter = Adapter(pool_connections=4, pool_maxsize=4, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
+    connector = TCPConnector(resolver=GuardedResolver(allowed), limit=connections, ttl_dns_cache=60)
+    return ClientSession(
+        connector=connector,
+        middlewares=(guard_middleware(allowed),),
+        trust_env=False,
+        cookie_jar=DummyCookieJar(),
+    )

@@ -1,0 +1,316 @@
+"""Reminder dispatch benchmark: N users, each with a push subscription and a reminder due at
+one instant, one tick, to a loopback push service.
+
+Prints pushes/s and total seconds of the tick, and the ratio to a floor measured in the same
+run: the same payloads encrypted with http_ece (aes128gcm, a fresh ECDH key each) and
+POSTed over one keep-alive connection from one thread, to the same service. The push
+service runs in a process of its own and only records while timed; afterwards every
+recorded message is checked (VAPID JWT, decryption with the device's own keys) and each
+device must have exactly one.
+
+Goal: 10,000 pushes in ≤ 10 s on this 2-core machine and ≥ 0.5 of the floor; with two
+scheduler processes on PostgreSQL, faster than one.
+
+    .venv/bin/python bench/dispatch.py                              # SQLite, one process
+    .venv/bin/python bench/dispatch.py --postgres URL --processes 2 # one, then two processes
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+DUE = datetime(2026, 6, 1, 5, 30, tzinfo=timezone.utc)  # 07:30 in Berlin
+PUBLIC_URL = "https://coach.example"
+
+
+# --- the push service, in a process of its own ------------------------------------------------
+
+
+def _service_main(conn) -> None:
+    from pushservice import PushService
+
+    service = PushService(verify=False).start()
+    conn.send(service.port)
+    while True:
+        command = conn.recv()
+        if command == "count":
+            conn.send(len(service.received))
+        elif command == "dump":
+            conn.send([(r.endpoint, r.headers, r.body, r.answered) for r in service.received])
+        elif command == "clear":
+            service.clear()
+            conn.send(True)
+        elif command == "stop":
+            service.stop()
+            conn.send(True)
+            return
+
+
+class ServiceProcess:
+    def __init__(self):
+        ctx = mp.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_service_main, args=(child,), daemon=True)
+        self.proc.start()
+        self.port = self.conn.recv()
+        self.origin = f"http://127.0.0.1:{self.port}"
+
+    def ask(self, command):
+        self.conn.send(command)
+        return self.conn.recv()
+
+    def stop(self):
+        self.ask("stop")
+        self.proc.join(10)
+
+
+# --- scheduler processes -----------------------------------------------------------------------
+
+
+def _tick_main(env: dict, ready, go, results) -> None:
+    os.environ.update(env)
+    from coach import create_app
+    from coach.extensions import db
+    from coach.push import dispatch, vapid  # noqa: F401  (imported before the clock starts)
+    from coach.scheduler import tick
+
+    app = create_app()
+    with app.app_context():
+        db.session.execute(db.select(1))  # connect and load everything before the clock starts
+        vapid.load(app)
+        db.session.commit()
+        ready.put(os.getpid())
+        go.wait()
+        started = time.perf_counter()
+        report = tick(DUE)
+        results.put((report.counts.get("reminders", 0), time.perf_counter() - started))
+
+
+def run_ticks(env: dict, processes: int) -> tuple[float, list]:
+    ctx = mp.get_context("spawn")
+    ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    procs = [ctx.Process(target=_tick_main, args=(env, ready, go, results)) for _ in range(processes)]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        ready.get(timeout=120)
+    started = time.perf_counter()
+    go.set()
+    outcome = [results.get(timeout=600) for _ in procs]
+    elapsed = time.perf_counter() - started
+    for p in procs:
+        p.join(30)
+    return elapsed, outcome
+
+
+# --- the floor ---------------------------------------------------------------------------------
+
+
+def floor(service: ServiceProcess, devices, payload: bytes, vapid_header: str) -> float:
+    """Encrypt + POST each payload over one keep-alive connection, one thread; pushes/s."""
+    import http_ece
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    conn = http.client.HTTPConnection("127.0.0.1", service.port)
+    raw_keys = [(d, _raw_p256dh(d)) for d in devices]
+    started = time.perf_counter()
+    for i, (dev, dh) in enumerate(raw_keys):
+        body = http_ece.encrypt(
+            payload,
+            private_key=ec.generate_private_key(ec.SECP256R1()),
+            dh=dh,
+            auth_secret=dev.auth,
+            version="aes128gcm",
+        )
+        conn.request(
+            "POST",
+            f"/floor/{i}",
+            body=body,
+            headers={
+                "TTL": "3600",
+                "Content-Encoding": "aes128gcm",
+                "Urgency": "normal",
+                "Topic": f"r{i}",
+                "Authorization": vapid_header,
+            },
+        )
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 201, response.status
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return len(devices) / elapsed
+
+
+def _raw_p256dh(dev) -> bytes:
+    from pushservice import unb64url
+
+    return unb64url(dev.p256dh)
+
+
+# --- the database ------------------------------------------------------------------------------
+
+
+def make_database(postgres: str | None, workdir: Path):
+    if not postgres:
+        return f"sqlite:///{workdir / 'bench.sqlite3'}", None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"coach_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(postgres).set(database=name).render_as_string(hide_password=False), drop
+
+
+def reset_due(app, rids) -> None:
+    """Make the same reminders due again (for a second round over the same data)."""
+    from sqlalchemy import delete, update
+
+    from coach.extensions import db
+    from coach.models import Reminder, ReminderDelivery
+
+    with app.app_context():
+        db.session.execute(delete(ReminderDelivery))
+        db.session.execute(update(Reminder).values(next_fire_at=DUE, planned_at=DUE, attempts=0))
+        db.session.commit()
+        db.engine.dispose()
+
+
+def check_log(service: ServiceProcess, devices, public_key: str) -> tuple[int, int]:
+    """Every recorded message verified and decrypted; each device exactly once."""
+    from collections import Counter
+
+    from pushservice import Received, check_request
+
+    by_endpoint = {d.endpoint: d for d in devices}
+    log = service.ask("dump")
+    seen = Counter()
+    for endpoint, headers, body, answered in log:
+        assert answered == 201, (endpoint, answered)
+        check_request(Received(endpoint, headers, body, 0.0, answered), by_endpoint, service.origin, public_key)
+        seen[endpoint] += 1
+    assert set(seen) == set(by_endpoint), f"{len(by_endpoint) - len(seen)} devices got nothing"
+    assert set(seen.values()) == {1}, "some device got a message twice"
+    return len(log), len(seen)
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL URL (a database is made and dropped)")
+    parser.add_argument("--processes", type=int, default=1, help="scheduler processes (>1: also runs 1 first)")
+    parser.add_argument("--concurrency", type=int, help="pushes in flight per process (default: the app's)")
+    args = parser.parse_args()
+    if args.processes > 1 and not args.postgres:
+        parser.error("several scheduler processes need --postgres (SQLite has one writer)")
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from py_vapid import Vapid
+
+    from pushservice import Device, b64url
+
+    workdir = Path(tempfile.mkdtemp(prefix="coach-bench-"))
+    service = ServiceProcess()
+    database_url, drop = make_database(args.postgres, workdir)
+    try:
+        key = ec.generate_private_key(ec.SECP256R1())
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        public = b64url(key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
+        env = {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "bench",
+            "COACH_INSTANCE_PATH": str(workdir / "instance"),
+            "VAPID_PRIVATE_KEY": pem.decode(),
+            "VAPID_SUBJECT": "mailto:ops@coach.example",
+            "COACH_PUSH_INSECURE_HOSTS": "127.0.0.1",
+            "COACH_PUBLIC_URL": PUBLIC_URL,
+            "COACH_SCHEDULER": "off",
+            "RATELIMIT_ENABLED": "false",
+        }
+        if args.concurrency:
+            env["COACH_PUSH_CONCURRENCY"] = str(args.concurrency)
+        os.environ.update(env)
+
+        print(f"making {args.users} users, subscriptions and due reminders …", flush=True)
+        devices = [Device(f"{service.origin}/push/dev{i}") for i in range(args.users)]
+        from coach import create_app, reminders
+        from coach.extensions import db
+        from coach.models import User
+        from coach.routines.service import get_routine
+        from pushservice import seed_due_reminders
+
+        app = create_app()
+        with app.app_context():
+            db.create_all()
+            rids = seed_due_reminders(devices, DUE)
+            user = db.session.scalar(db.select(User).limit(1))
+            payload = json.dumps(reminders.message(get_routine(user, "resonance"), PUBLIC_URL), separators=(",", ":")).encode()
+            db.engine.dispose()
+
+        vapid_header = Vapid(key).sign({"sub": "mailto:ops@coach.example", "aud": service.origin})["Authorization"]
+        floor_rate = floor(service, devices, payload, vapid_header)
+        service.ask("clear")
+        print(f"floor (encrypt + POST, one keep-alive connection, one thread): {floor_rate:,.0f} pushes/s", flush=True)
+
+        rounds = [1] if args.processes == 1 else [1, args.processes]
+        results = {}
+        for i, processes in enumerate(rounds):
+            if i:
+                reset_due(app, rids)
+                service.ask("clear")
+            elapsed, outcome = run_ticks(env, processes)
+            sent = sum(n for n, _ in outcome)
+            received, distinct = check_log(service, devices, public)
+            rate = received / elapsed
+            results[processes] = elapsed
+            db_name = "PostgreSQL" if args.postgres else "SQLite"
+            print(
+                f"{processes} scheduler process{'es' if processes > 1 else ''} on {db_name}: "
+                f"{received:,} pushes to {distinct:,} devices (reminders sent {sent:,}) in {elapsed:.2f} s = "
+                f"{rate:,.0f} pushes/s; ratio to floor {rate / floor_rate:.2f}"
+                + (f"; per process {[n for n, _ in outcome]}" if processes > 1 else ""),
+                flush=True,
+            )
+            print(
+                f"  goal: all delivered in ≤ 10 s: {'yes' if elapsed <= 10 and distinct == args.users else 'NO'}; "
+                f"≥ 0.5 of the floor: {'yes' if rate / floor_rate >= 0.5 else 'NO'}",
+                flush=True,
+            )
+        if len(results) > 1:
+            speedup = results[1] / results[rounds[-1]]
+            print(f"  {rounds[-1]} processes vs 1: {speedup:.2f}× ({'faster' if speedup > 1 else 'NOT faster'})")
+    finally:
+        service.stop()
+        if drop:
+            drop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
