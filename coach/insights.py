@@ -2,18 +2,20 @@
 recommendation and the care signal.
 
 The database does the summing: one GROUP BY (user, routine) gives each routine's sufficient
-statistics (n, Σd, Σd², and Σ of the starting rating for the fair comparison), and one
-GROUP BY over a table of local-week bounds gives the weekly buckets. Python only walks
-routines, weeks and, for the streak, as many recent sessions as the streak is long.
+statistics (n, Σd, Σd², and Σ of the starting rating for the fair comparison); local wall-clock
+time is computed in SQL (epoch + the zone's offset for that stretch of the year), so one
+GROUP BY gives the weekly buckets and one SELECT DISTINCT the local days of the streak.
+Python only walks routines, weeks and streak days, never every session.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, case, column, func, select, values
+from sqlalchemy import BigInteger, case, cast, desc, extract, func, literal, select
 
 from .extensions import db
 from .models import PracticeSession, User, UTCDateTime
@@ -21,6 +23,7 @@ from .stats import GroupSums, MeanCI, adjusted_means, mean_ci_from_sums
 from .timeutil import iso_week_key, local_to_utc, zone
 
 PS = PracticeSession
+UTC = timezone.utc
 RATINGS = ("mood", "anxiety", "energy")
 # Ratings after which the front end offers supportive words (api.md, care).
 CARE_LOW_MOOD = 2
@@ -127,67 +130,142 @@ def week_bounds(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[str,
     return weeks
 
 
+# --- local time in SQL -------------------------------------------------------------------
+# A zone's UTC offset is constant between its transitions (a couple a year), so the local
+# wall-clock time of a stored UTC instant is `epoch seconds + the offset of its segment`:
+# a CASE over the few transitions in the window. Weeks and days are then plain integer
+# divisions the database can GROUP BY on SQLite and PostgreSQL alike.
+
+EPOCH = date(1970, 1, 1)
+DAY = 86_400
+WEEK = 7 * DAY
+
+
+@lru_cache(maxsize=256)
+def _offset_changes(tz_name: str, first: date, last: date) -> tuple[tuple[datetime, ...], tuple[int, ...]]:
+    """(changes, offsets): the UTC instants in [first, last] (UTC days) where the zone's
+    offset changes, and the offsets in seconds: offsets[0] before changes[0], offsets[i + 1]
+    from changes[i]. Found by sampling every day and bisecting to the second, so two
+    transitions less than a day apart would be missed; no zone has those."""
+    tz = zone(tz_name)
+
+    def offset(t: datetime) -> int:
+        return int(t.astimezone(tz).utcoffset().total_seconds())
+
+    t = datetime.combine(first, time(0), UTC)
+    stop = datetime.combine(last, time(0), UTC) + timedelta(days=1)
+    current = offset(t)
+    changes, offsets = [], [current]
+    while t < stop:
+        following = min(t + timedelta(days=1), stop)
+        new = offset(following)
+        if new != current:
+            lo, hi = int(t.timestamp()), int(following.timestamp())  # offset(lo) old, offset(hi) new
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if offset(datetime.fromtimestamp(mid, UTC)) == current:
+                    lo = mid
+                else:
+                    hi = mid
+            changes.append(datetime.fromtimestamp(hi, UTC))
+            offsets.append(new)
+            current = new
+        t = following
+    return tuple(changes), tuple(offsets)
+
+
+def local_seconds(tz_name: str, first: datetime, last: datetime):
+    """SQL: seconds since 1970-01-01 00:00 of the *local* wall-clock time of
+    practice_sessions.started_at in `tz_name`, correct for rows started in [first, last]."""
+    changes, offsets = _offset_changes(tz_name, first.date() - timedelta(days=1), last.date() + timedelta(days=1))
+    if db.session.get_bind().dialect.name == "sqlite":
+        # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' UTC text. SQLite rounds to milliseconds, so
+        # 23:59:59.9999 would become the next day: cut the fraction off first (floor).
+        epoch = cast(func.strftime("%s", func.substr(PS.started_at, 1, 19)), BigInteger)
+    else:
+        epoch = cast(func.floor(extract("epoch", PS.started_at)), BigInteger)
+    if not changes:
+        return epoch + offsets[0]
+    offset = case(
+        *[(PS.started_at < literal(change, UTCDateTime()), offsets[i]) for i, change in enumerate(changes)],
+        else_=offsets[-1],
+    )
+    return epoch + offset
+
+
 def weekly(user: User, start: datetime, end: datetime) -> list[Bucket]:
     """Every local ISO week overlapping [start, end), oldest first, with the sessions that
     started in it since `start`: count, seconds, mean mood change. Weeks without sessions
-    are included with zeros, so a chart has no holes."""
-    bounds = week_bounds(zone(user.timezone), start, end)
-    if not bounds:
+    are included with zeros, so a chart has no holes. One GROUP BY in SQL."""
+    tz = zone(user.timezone)
+    first_day = start.astimezone(tz).date()
+    first_monday = first_day - timedelta(days=first_day.weekday())
+    mondays = []
+    monday = first_monday
+    while local_to_utc(monday, time(0), tz) < end:
+        mondays.append(monday)
+        monday += timedelta(days=7)
+    if not mondays:
         return []
-    weeks = (
-        values(column("idx", Integer), column("lo", UTCDateTime()), column("hi", UTCDateTime()), name="weeks")
-        .data([(i, lo, hi) for i, (_, _, lo, hi) in enumerate(bounds)])
-        .cte("weeks")
-    )
+    base = (first_monday - EPOCH).days * DAY  # local midnight of the first Monday, in local seconds
+    # Sessions may be stamped up to a day after `end`; the window must cover them too.
+    week = ((local_seconds(user.timezone, start, end + timedelta(days=2)) - base) // WEEK).label("week")
     d = PS.post_mood - PS.pre_mood
     stmt = (
-        select(weeks.c.idx, func.count(PS.id), func.sum(PS.duration_seconds), func.count(d), func.sum(d))
-        .select_from(PS)
-        .join(weeks, and_(PS.started_at >= weeks.c.lo, PS.started_at < weeks.c.hi))
+        select(week, func.count(PS.id), func.sum(PS.duration_seconds), func.count(d), func.sum(d))
         .where(PS.user_id == user.id, PS.started_at >= start)
-        .group_by(weeks.c.idx)
+        .group_by("week")
     )
-    found = {row[0]: row[1:] for row in db.session.execute(stmt)}
+    found = {int(row[0]): row[1:] for row in db.session.execute(stmt)}
     buckets = []
-    for i, (key, monday, _, _) in enumerate(bounds):
+    for i, monday in enumerate(mondays):
         n, seconds, mood_n, mood_sum = found.get(i, (0, 0, 0, 0))
-        buckets.append(Bucket(key, monday, int(n), int(seconds or 0), int(mood_n or 0), int(mood_sum or 0)))
+        buckets.append(Bucket(iso_week_key(monday), monday, int(n), int(seconds or 0), int(mood_n or 0), int(mood_sum or 0)))
     return buckets
 
 
 # --- streak and care ----------------------------------------------------------------------
 
+STREAK_WINDOWS = (64, 512, 4096)  # days looked back before reading the whole history
+
+
 def streak_days(user: User, now: datetime) -> int:
     """Consecutive local days (in the user's zone) with at least one session, ending today or
-    yesterday. Reads recent sessions newest first and stops at the first gap."""
+    yesterday. The database lists the distinct local days, newest first; the window grows
+    only when the streak reaches its start."""
     tz = zone(user.timezone)
-    today = now.astimezone(tz).date()
-    stmt = (
-        select(PS.started_at)
-        .where(PS.user_id == user.id)
-        .order_by(PS.started_at.desc())
-        .execution_options(yield_per=256)
-    )
-    streak = 0
-    expected: date | None = None
-    result = db.session.execute(stmt)
-    try:
-        for (started_at,) in result:
-            day = min(started_at.astimezone(tz).date(), today)  # a clock a little ahead counts as today
+    today = (now.astimezone(tz).date() - EPOCH).days
+    for days in (*STREAK_WINDOWS, None):
+        since = now - timedelta(days=days) if days is not None else _first_session(user)
+        if since is None:
+            return 0
+        since_day = (since.astimezone(tz).date() - EPOCH).days  # only partly inside the window
+        local_day = (local_seconds(user.timezone, since, now + timedelta(days=2)) // DAY).label("day")
+        stmt = (
+            select(local_day)
+            .where(PS.user_id == user.id, PS.started_at >= since)
+            .distinct()
+            .order_by(desc("day"))
+        )
+        streak, expected = 0, None
+        for (day,) in db.session.execute(stmt):
+            day = min(int(day), today)  # a clock a little ahead counts as today
             if expected is None:
-                if day < today - timedelta(days=1):
+                if day < today - 1:
                     return 0
                 expected, streak = day, 1
-                continue
-            if day == expected:
-                continue
-            if day == expected - timedelta(days=1):
+            elif day == expected - 1:
                 expected, streak = day, streak + 1
-                continue
-            break
-    finally:
-        result.close()
-    return streak
+            elif day != expected:
+                return streak
+        # No gap inside the window: done, unless the streak may go on before it.
+        if days is None or expected is None or expected > since_day + 1:
+            return streak
+    return streak  # pragma: no cover - the last window is the whole history
+
+
+def _first_session(user: User) -> datetime | None:
+    return db.session.scalar(select(func.min(PS.started_at)).where(PS.user_id == user.id))
 
 
 CARE_REASON = (

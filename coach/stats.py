@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 __all__ = [
     "MeanCI",
@@ -133,6 +134,7 @@ def _hill_upper(p2: float, n: float) -> float:
     return math.sqrt(n * y)
 
 
+@lru_cache(maxsize=4096)  # the insights ask for the same few (0.975, n − 1) again and again
 def t_quantile(p: float, df: float) -> float:
     """t with P(T ≤ t) = p for Student's t with `df` degrees of freedom (df > 0).
 

@@ -348,3 +348,53 @@ def test_care_counts_across_days_in_any_window(client, alice):
         add(client, alice, now - timedelta(days=days), pre={"mood": 1})
     got = get_insights(client, alice, days=7)
     assert got["totals"]["sessions"] == 0 and got["care"]["show"] is True
+
+
+# --- local time computed in SQL -------------------------------------------------------------
+
+def test_offset_changes_are_the_zone_transitions():
+    changes, offsets = insights._offset_changes("Europe/Berlin", datetime(2026, 1, 1).date(), datetime(2026, 12, 31).date())
+    assert changes == (datetime(2026, 3, 29, 1, tzinfo=UTC), datetime(2026, 10, 25, 1, tzinfo=UTC))
+    assert offsets == (3600, 7200, 3600)
+    assert insights._offset_changes("Asia/Tokyo", datetime(2026, 1, 1).date(), datetime(2026, 12, 31).date()) == ((), (32400,))
+    # Lord Howe Island moves by half an hour.
+    _, howe = insights._offset_changes("Australia/Lord_Howe", datetime(2026, 1, 1).date(), datetime(2026, 12, 31).date())
+    assert set(howe) == {39600, 37800}
+
+
+def _bulk(who, instants, minutes=10):
+    """Many sessions straight into the table (for long histories; the API path is tested above)."""
+    import uuid as uuidlib
+
+    from coach.models import PracticeSession
+
+    for when in instants:
+        db.session.add(PracticeSession(uuid=uuidlib.uuid4(), user_id=who["user"]["id"], routine="box",
+                                       started_at=when, ended_at=when + timedelta(minutes=minutes),
+                                       created_at=when, updated_at=when))
+    db.session.commit()
+
+
+def test_weeks_split_exactly_at_local_midnight_also_in_a_dst_week(client, alice):
+    # Monday 26 Oct 2026 00:00:00 in Berlin (the day after clocks went back) is 25 Oct 23:00 UTC.
+    edge = local(BERLIN, 2026, 10, 26, 0, 0)
+    _bulk(alice, [edge - timedelta(microseconds=1), edge, local(BERLIN, 2026, 10, 25, 2, 30)])
+    weeks = {w.key: w.sessions for w in insights.weekly(user_row(alice), datetime(2026, 10, 20, tzinfo=UTC),
+                                                         datetime(2026, 11, 1, tzinfo=UTC))}
+    assert weeks == {"2026-W43": 2, "2026-W44": 1}
+
+
+def test_a_long_streak_is_counted_beyond_the_first_window(client, alice):
+    now = local(BERLIN, 2026, 11, 22, 20, 0)
+    # 600 days in a row at 00:30 local time (the previous UTC day in winter), across DST changes.
+    days = [local(BERLIN, 2026, 11, 22, 0, 30) - timedelta(days=i) for i in range(600)]
+    days = [datetime.combine(d.astimezone(BERLIN).date(), datetime.min.time().replace(minute=30), BERLIN).astimezone(UTC)
+            for d in days]
+    _bulk(alice, days)
+    assert insights.streak_days(user_row(alice), now) == 600
+    # A gap 100 days back ends it there.
+    from coach.models import PracticeSession
+    gap_day = days[100]
+    db.session.execute(PracticeSession.__table__.delete().where(PracticeSession.started_at == gap_day))
+    db.session.commit()
+    assert insights.streak_days(user_row(alice), now) == 100
