@@ -28,7 +28,7 @@ import json
 import logging
 import os
 import secrets
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,6 +46,7 @@ from .sender import DEFAULT_CONCURRENCY, DEFAULT_TTL, Outcome, Push, Sender
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+LEASE_MARGIN = timedelta(seconds=45)  # a batch's sending stops this long before its lease ends
 STALE_AFTER = timedelta(hours=1)
 PRACTISED_WITHIN = timedelta(hours=2)
 KEEP_DELIVERIES = timedelta(days=35)
@@ -209,7 +210,7 @@ def _handle(rows, lease: datetime, now: datetime, sender: Sender, report: Dispat
     if not to_send:
         return
     pushes = _pushes(to_send)
-    outcomes = sender.send_all(pushes)
+    outcomes = sender.send_all(pushes, budget=(LEASE - LEASE_MARGIN).total_seconds())
     _finish(to_send, outcomes, lease, now, zones, report)
 
 
@@ -345,6 +346,7 @@ def backoff(attempt: int, retry_after: float | None) -> timedelta:
 
 def _finish(items: list[_Item], outcomes: list[Outcome], lease: datetime, now: datetime, zones, report: DispatchReport) -> None:
     gone: set[int] = set()
+    problems: Counter[str] = Counter()
     for outcome in outcomes:
         item, sub_id = outcome.tag
         if outcome.status == "delivered":
@@ -356,11 +358,12 @@ def _finish(items: list[_Item], outcomes: list[Outcome], lease: datetime, now: d
             item.retryable = True
             if outcome.retry_after is not None:
                 item.retry_after = max(item.retry_after or 0.0, outcome.retry_after)
-        elif outcome.status == "refused":
-            log.warning("push endpoint refused at send time (subscription %s): %s", sub_id, outcome.detail)
-        else:
-            log.warning("push failed (subscription %s): %s %s", sub_id, outcome.http_status, outcome.detail)
+        else:  # refused by the guard, or a 4xx other than 404/410: not worth retrying
+            log.debug("push to subscription %s: %s %s %s", sub_id, outcome.status, outcome.http_status, outcome.detail)
+            problems[f"{outcome.status} {outcome.http_status or outcome.detail}"] += 1
 
+    if problems:
+        log.warning("pushes not delivered and not retried: %s", dict(problems))
     deliveries = []
     for item in items:
         r = item.row

@@ -119,15 +119,17 @@ class Sender:
         self._loop.close()
         self._loop = None
 
-    def send_all(self, pushes: list[Push]) -> list[Outcome]:
-        """Send every push, `concurrency` at a time; outcomes in the same order."""
+    def send_all(self, pushes: list[Push], budget: float | None = None) -> list[Outcome]:
+        """Send every push, `concurrency` at a time; outcomes in the same order. Whatever
+        is not done within `budget` seconds is cancelled and answered `retry`, so a tick
+        never outlives the lease on its rows, however slow a push service is."""
         if not pushes:
             return []
         if self._loop is None:
             self._loop = asyncio.new_event_loop()  # this thread's own (the tick may run in any thread)
-        return self._loop.run_until_complete(self._send_all(pushes))
+        return self._loop.run_until_complete(self._send_all(pushes, budget))
 
-    async def _send_all(self, pushes: list[Push]) -> list[Outcome]:
+    async def _send_all(self, pushes: list[Push], budget: float | None) -> list[Outcome]:
         if self._session is None:
             self._session = guarded_client_session(self.insecure_hosts, connections=self.concurrency)
         gate = asyncio.Semaphore(self.concurrency)
@@ -136,7 +138,17 @@ class Sender:
             async with gate:
                 return await self.send_one(push)
 
-        return await asyncio.gather(*(one(p) for p in pushes))
+        tasks = [asyncio.ensure_future(one(p)) for p in pushes]
+        await asyncio.wait(tasks, timeout=budget)
+        outcomes = []
+        for push, task in zip(pushes, tasks):
+            if task.done():
+                outcomes.append(task.result())
+            else:
+                task.cancel()
+                outcomes.append(Outcome(push.tag, "retry", detail="out of time"))
+        await asyncio.gather(*tasks, return_exceptions=True)  # let the cancelled ones finish
+        return outcomes
 
     async def send_one(self, push: Push) -> Outcome:
         try:
@@ -163,7 +175,7 @@ class Sender:
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:  # refused, reset, timed out
             return Outcome(push.tag, "retry", detail=type(exc).__name__)
         except Exception as exc:  # a bad key or a library error must not stop the tick
-            log.warning("push to %s failed: %r", origin(push.endpoint), exc)
+            log.warning("push to %s failed: %r", origin(push.endpoint), exc)  # rare: not one per push
             return Outcome(push.tag, "failed", detail=type(exc).__name__)
 
 
