@@ -259,3 +259,17 @@ def test_the_send_time_guard_checks_what_is_connected_to():
         svc.answer(dev, 307)
         with pytest.raises(guard.EndpointRefused):
             _post(["127.0.0.1"], dev.endpoint)  # a push service does not redirect
+
+
+def test_a_new_device_beyond_the_cap_replaces_the_longest_unrefreshed(client, alice, public_dns):
+    from coach.push.subscriptions import MAX_SUBSCRIPTIONS
+
+    devices = [device(f"https://push.example.com/d{i}") for i in range(MAX_SUBSCRIPTIONS + 1)]
+    for dev in devices[:MAX_SUBSCRIPTIONS]:
+        assert subscribe(client, alice, dev.subscription()).status_code == 201
+    assert subscribe(client, alice, devices[0].subscription()).status_code == 200  # d0 refreshed
+    assert subscribe(client, alice, devices[-1].subscription()).status_code == 201
+    kept = set(db.session.scalars(select(PushSubscription.endpoint)))
+    assert len(kept) == MAX_SUBSCRIPTIONS
+    assert devices[1].endpoint not in kept  # the longest unrefreshed made room
+    assert {devices[0].endpoint, devices[-1].endpoint} <= kept

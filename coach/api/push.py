@@ -25,7 +25,9 @@ push_blp = Blueprint(
         "Web Push subscriptions. A subscription's endpoint must be an https URL of a public "
         "host. Subscribing an endpoint that is already stored updates its keys; if it was "
         "stored under another account it moves to the signed-in one (the device changed "
-        "hands, so the other account's reminders stop going there)."
+        "hands, so the other account's reminders stop going there). A user keeps at most "
+        f"{subscriptions.MAX_SUBSCRIPTIONS} devices: a new one beyond that replaces the one "
+        "subscribed longest ago."
     ),
 )
 

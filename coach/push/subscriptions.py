@@ -11,6 +11,12 @@ from ..extensions import db
 from ..models import PushSubscription, User
 from .guard import check_endpoint, insecure_set
 
+# Devices per user. Browsers make a new endpoint now and then (pushsubscriptionchange),
+# and an old one is only found dead when a push to it fails, so instead of refusing the
+# newest device the least recently (re)subscribed one makes room. Also bounds how many
+# requests one account can make the tick send.
+MAX_SUBSCRIPTIONS = 10
+
 
 def subscribe(
     user: User,
@@ -43,6 +49,8 @@ def subscribe(
         except IntegrityError:
             db.session.rollback()
             continue
+        if created:
+            _evict_oldest(user)
         return sub, created
     raise RuntimeError("could not store the subscription")  # pragma: no cover
 
@@ -54,3 +62,18 @@ def unsubscribe(user: User, endpoint: str) -> bool:
     )
     db.session.commit()
     return result.rowcount > 0
+
+
+def _evict_oldest(user: User) -> None:
+    keep = (
+        select(PushSubscription.id)
+        .where(PushSubscription.user_id == user.id)
+        .order_by(PushSubscription.updated_at.desc(), PushSubscription.id.desc())
+        .limit(MAX_SUBSCRIPTIONS)
+    )
+    kept = list(db.session.scalars(keep))
+    if len(kept) == MAX_SUBSCRIPTIONS:
+        db.session.execute(
+            delete(PushSubscription).where(PushSubscription.user_id == user.id, PushSubscription.id.not_in(kept))
+        )
+        db.session.commit()
