@@ -117,6 +117,8 @@ def update_profile(user: User, changes: dict, now: datetime) -> User:
         user.digest_weekday = digest["weekday"]
     if "local_time" in digest:
         user.digest_local_time = digest["local_time"]
+    if "send_empty" in digest:
+        user.digest_send_empty = digest["send_empty"]
     if "resonance_bpm" in changes:
         # Decimal, so 5.55 rounds half-up to 5.6 as a person expects (float round gives 5.5).
         user.resonance_bpm = float(Decimal(str(changes["resonance_bpm"])).quantize(Decimal("0.1"), ROUND_HALF_UP))

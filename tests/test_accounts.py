@@ -94,7 +94,7 @@ def test_patch_me_changes_timezone_digest_and_resonance(client, alice):
     assert r.status_code == 200, r.get_json()
     body = r.get_json()
     assert body["timezone"] == "America/New_York"
-    assert body["digest"] == {"enabled": True, "weekday": 0, "local_time": "07:15"}
+    assert body["digest"] == {"enabled": True, "weekday": 0, "local_time": "07:15", "send_empty": False}
     assert body["resonance_bpm"] == 5.6  # kept at 0.1 precision
     assert client.get("/api/me", headers=alice["headers"]).get_json() == body
 

@@ -42,6 +42,9 @@ class DigestSettingsSchema(Schema):
     enabled = fields.Boolean()
     weekday = fields.Integer(validate=validate.Range(0, 6), metadata={"description": "0 = Monday … 6 = Sunday"})
     local_time = fields.String(validate=validate_hhmm, metadata={"example": "18:00"})
+    send_empty = fields.Boolean(
+        metadata={"description": "Send the weekly summary even for a week without sessions (default false)."}
+    )
 
 
 class UserSchema(Schema):

@@ -4,15 +4,33 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..models import User
-from ..timeutil import next_weekly, parse_hhmm, zone
+from ..timeutil import iso_week_key, local_date, next_weekly, parse_hhmm, zone
+
+
+DIGEST_COLUMNS = ("digest_enabled", "digest_weekday", "digest_local_time", "digest_send_empty")
+
+
+def _apply_defaults(user: User) -> None:
+    """A user not yet flushed (registration plans before the INSERT) has no column defaults
+    yet: give it the digest ones now, so it is planned as it will be stored."""
+    for name in DIGEST_COLUMNS:
+        if getattr(user, name) is None:
+            setattr(user, name, User.__table__.c[name].default.arg)
+
+
+def next_send(user: User, now: datetime) -> datetime | None:
+    """The user's next chosen weekday and local time strictly after `now` (even while off)."""
+    return next_weekly(now, parse_hhmm(user.digest_local_time), [user.digest_weekday], zone(user.timezone))
 
 
 def plan_digest(user: User, now: datetime) -> None:
-    """Set `user.digest_next_at` to the next chosen weekday and local time after `now`
-    (None while the digest is off)."""
-    if not user.digest_enabled:
-        user.digest_next_at = None
-        return
-    user.digest_next_at = next_weekly(
-        now, parse_hhmm(user.digest_local_time), [user.digest_weekday], zone(user.timezone)
-    )
+    """Set `user.digest_next_at` (and the occurrence it stands for) to the next chosen
+    weekday and local time after `now` (None while the digest is off)."""
+    _apply_defaults(user)
+    planned = next_send(user, now) if user.digest_enabled else None
+    user.digest_next_at = user.digest_planned_at = planned
+
+
+def delivery_week(planned_at: datetime, timezone: str) -> str:
+    """The delivery key's week: the ISO week of the user's local date of the planned send."""
+    return iso_week_key(local_date(planned_at, zone(timezone)))

@@ -71,7 +71,13 @@ class ReminderDelivery(db.Model):
 
 
 class DigestDelivery(db.Model):
-    """One weekly summary, keyed by (user, ISO week) so it goes out once."""
+    """One weekly summary, keyed by (user, ISO week of the user's local send date) so it
+    goes out once.
+
+    The row is the claim: it is inserted (status `sending`) and committed before the email
+    goes out, so a second scheduler or a crash mid-send never sends the week again. A
+    temporary SMTP failure deletes it and leaves the digest due for the next tick.
+    """
 
     __tablename__ = "digest_deliveries"
     __table_args__ = (UniqueConstraint("user_id", "iso_week"),)
@@ -79,8 +85,9 @@ class DigestDelivery(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     iso_week: Mapped[str] = mapped_column(String(8))  # e.g. "2026-W48"
-    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16))  # sent | skipped | failed
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the tick that last touched it
+    # sending | sent | skipped (no sessions that week) | failed (refused for good) | stale
+    status: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str | None] = mapped_column(Text)
 
 

@@ -23,8 +23,13 @@ class User(db.Model):
     digest_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     digest_weekday: Mapped[int] = mapped_column(Integer, default=6)  # 0 = Monday, 6 = Sunday
     digest_local_time: Mapped[str] = mapped_column(String(5), default="18:00")
-    # The planned UTC instant of the next weekly summary: the digest queue column.
+    # A week without sessions is skipped unless the user asked to hear about it anyway.
+    digest_send_empty: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The UTC instant the tick next tries the weekly summary: the digest queue column.
     digest_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The occurrence it stands for (its local date names the ISO week of the delivery key).
+    # A retry after a temporary mail failure moves digest_next_at but keeps this one.
+    digest_planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Safety screening answers ({question: bool}); None until the user answers.
     screening: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -49,7 +54,12 @@ class AuthToken(db.Model):
 
 
 def _digest(self: User) -> dict[str, Any]:
-    return {"enabled": self.digest_enabled, "weekday": self.digest_weekday, "local_time": self.digest_local_time}
+    return {
+        "enabled": self.digest_enabled,
+        "weekday": self.digest_weekday,
+        "local_time": self.digest_local_time,
+        "send_empty": bool(self.digest_send_empty),
+    }
 
 
 User.digest = property(_digest)  # the `digest` object of GET /api/me
