@@ -28,10 +28,12 @@ class TickReport:
 
 
 def tick(now: datetime) -> TickReport:
+    from .digest.send import send_due as send_due_digests
     from .push.dispatch import send_due_reminders
 
     report = TickReport(at=now)
     report.counts["reminders"] = send_due_reminders(now).sent
+    report.counts["digests"] = send_due_digests(now).sent
     _beat(now)
     return report
 

@@ -1,0 +1,305 @@
+"""What a weekly summary says: the figures of one week turned into short, plain sentences.
+
+Warm, short and honest (evidence.md): numbers as they are, how sure a change is, a routine
+named as the one that helped most only when the ratings clearly show it, no promise of a
+treatment, and, when recent moods were low, a gentle word on where to find help instead of
+cheering.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from ..insights import CARE_REASON, recommend
+from ..routines import catalogue
+from ..stats import MeanCI, adjusted_means
+from .gather import RATINGS, RoutineWeek, WeekFigures
+
+MINUS = "\u2212"
+RATING_LABELS = {"mood": "Mood", "anxiety": "Anxiety", "energy": "Energy"}
+# Which way a change is welcome, for the words only (the numbers are shown as they are).
+GOOD_DIRECTION = {"mood": 1, "anxiety": -1, "energy": 1}
+
+SUGGESTIONS = {
+    "care": (
+        "Next week, go gently: a few minutes of slow breathing with a long, easy exhale, only "
+        "when it feels good. Practice is optional; looking after yourself is not."
+    ),
+    "start": (
+        "Try one short session next week: five minutes of slow breathing, with the exhale a "
+        "little longer than the inhale, is a gentle way to begin."
+    ),
+    "rate": (
+        "Rate how you feel before and after a few sessions next week. It lets this summary show "
+        "what helps you, and in a large app study people who checked in on their mood went on "
+        "to practise more."
+    ),
+    "keep": "Keep {name} in your week: so far it is the one your ratings favour.",
+    "regular": (
+        "Aim for a few minutes on most days rather than a long session now and then: the 2023 "
+        "study of cyclic sighing (Balban et al.) used five minutes a day."
+    ),
+    "rhythm": "Keep the rhythm going: a short session at the same time each day makes it easy.",
+    "sighing": (
+        "Try cyclic sighing for five minutes on a few days: in a 2023 study it lifted mood the "
+        "most of the breathing patterns compared (Balban et al.)."
+    ),
+}
+NOT_CLEAR_YET = (
+    "It is too early to say which routine helps you most: this week's ratings do not show a "
+    "clear lift yet. A few more rated sessions will tell more."
+)
+CARE_TEXT = (
+    CARE_REASON
+    + " If you are in danger or thinking about harming yourself, call your local emergency "
+    "number or a crisis line now."
+)
+FINE_PRINT = (
+    "Changes compare your ratings just before and just after each session. They describe how "
+    "you felt, not proof of what caused it, and ratings that start low tend to rise anyway. "
+    "The coach is a practice aid, not a treatment."
+)
+
+
+# --- formatting ----------------------------------------------------------------------------
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def duration(seconds: float) -> str:
+    """'45 s' under a minute (never '0 min' for a short cold dip), '4 min 30 s' under ten,
+    then whole minutes, then hours."""
+    s = int(seconds + 0.5)
+    if s == 0:
+        return "0 min"
+    if s < 60:
+        return f"{s} s"
+    if s < 600:
+        m, rest = divmod(s, 60)
+        return f"{m} min {rest} s" if rest else f"{m} min"
+    minutes = int(s / 60 + 0.5)
+    if minutes < 60:
+        return f"{minutes} min"
+    h, m = divmod(minutes, 60)
+    return f"{h} h {m:02d} min" if m else f"{h} h"
+
+
+def signed(x: float) -> str:
+    """'+1.2', '−0.5', '0.0' (a real minus sign)."""
+    text = f"{x:+.1f}"
+    if text in ("+0.0", "-0.0"):
+        return "0.0"
+    return text.replace("-", MINUS)
+
+
+def date_range(first: date, last: date) -> str:
+    if first.year != last.year:
+        return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
+    if first.month != last.month:
+        return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
+    return f"{first.day}–{last.day} {last:%B %Y}"
+
+
+def bar(value: float, largest: float) -> int:
+    """A bar's width in percent; a small but non-zero value still shows a sliver."""
+    if value <= 0 or largest <= 0:
+        return 0
+    return max(2, round(100 * value / largest))
+
+
+# --- routines: names and cold phases -------------------------------------------------------
+
+@dataclass(frozen=True)
+class RoutineInfo:
+    name: str
+    cold_per_cycle: float  # seconds of `cold` phases in one cycle
+    cycles: int
+
+
+class RoutineBook:
+    """Routine names and cold phases for a batch, each built-in looked up once."""
+
+    def __init__(self):
+        self._builtins: dict[str, RoutineInfo | None] = {}
+
+    @staticmethod
+    def _info(slug: str, routine: dict | None) -> RoutineInfo:
+        if not routine:
+            return RoutineInfo(name=slug.replace("-", " ").capitalize(), cold_per_cycle=0.0, cycles=1)
+        phases = routine.get("phases") or []
+        cold = sum(float(p.get("seconds") or 0) for p in phases if p.get("action") == "cold")
+        return RoutineInfo(name=routine.get("name") or slug, cold_per_cycle=cold, cycles=int(routine.get("cycles") or 1))
+
+    def info(self, slug: str, custom: dict[str, dict]) -> RoutineInfo:
+        if slug in custom:
+            return self._info(slug, custom[slug])
+        if slug not in self._builtins:
+            routine = catalogue.builtin(slug)
+            self._builtins[slug] = self._info(slug, routine) if routine else None
+        return self._builtins[slug] or self._info(slug, None)
+
+
+# --- the view a template renders -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    n: int
+    mean: str
+    interval: str | None  # "+0.4 to +2.0"
+    verdict: str  # how sure, in words
+
+
+@dataclass(frozen=True)
+class RoutineLine:
+    name: str
+    sessions: int
+    time: str
+    bar: int
+    changes: list[Change]
+
+
+@dataclass
+class DigestView:
+    subject: str
+    headline: str
+    period: str  # "23–29 November 2026"
+    period_name: str  # "this week" / "last week"
+    sessions: int
+    time: str
+    prev_sessions: int
+    prev_time: str
+    bar_this: int
+    bar_prev: int
+    streak: str | None
+    routines: list[RoutineLine]
+    best: str | None  # the routine that helped most, when the ratings clearly show it
+    not_clear: str | None
+    cold: str | None
+    suggestion: str
+    care: str | None
+    app_url: str
+    unsubscribe_url: str
+    fine_print: str = FINE_PRINT
+
+
+def how_sure(name: str, ci: MeanCI) -> Change:
+    label = RATING_LABELS[name]
+    if ci.n == 1:
+        return Change(label, 1, signed(ci.mean), None, "one rating: too few to tell")
+    lo, hi = ci.ci95
+    interval = f"{signed(lo)} to {signed(hi)}"
+    if lo > 0 or hi < 0:
+        welcome = (lo > 0) == (GOOD_DIRECTION[name] > 0)
+        verdict = "a clear change" + (" for the better" if welcome else "")
+    else:
+        verdict = "could be chance so far"
+    return Change(label, ci.n, signed(ci.mean), interval, verdict)
+
+
+def _routine_line(r: RoutineWeek, info: RoutineInfo, largest: int) -> RoutineLine:
+    changes = [how_sure(name, r.measures[name].delta()) for name in RATINGS if r.measures[name].n > 0]
+    return RoutineLine(info.name, r.sessions, duration(r.seconds), bar(r.seconds, largest), changes)
+
+
+def _cold(figures: WeekFigures, infos: dict[str, RoutineInfo]) -> str | None:
+    sessions, seconds = 0, 0.0
+    for slug, r in figures.routines.items():
+        info = infos[slug]
+        sessions += r.cold_counted_positive
+        seconds += r.cold_counted_seconds
+        if info.cold_per_cycle > 0:
+            sessions += r.sessions - r.cold_counted
+            seconds += info.cold_per_cycle * (r.cycles_without_cold + info.cycles * r.runs_without_cycles)
+    if sessions == 0:
+        return None
+    return f"{plural(sessions, 'cold session')}, {duration(seconds)} in the cold in total."
+
+
+def _best(figures: WeekFigures, infos: dict[str, RoutineInfo]) -> tuple[str | None, str | None, str | None]:
+    """(sentence naming the routine that helped most, 'not clear yet' sentence, its slug).
+
+    The insights recommendation picks the routine and words it; the summary repeats it only
+    when the ratings clearly support it (an interval clear of no change, enough sessions),
+    which is the same bar the app uses for anything above 'low' confidence."""
+    rated = {slug: r for slug, r in figures.routines.items() if r.measures["mood"].n > 0}
+    if not rated:
+        return None, None, None
+    adjusted = adjusted_means({slug: r.measures["mood"].group() for slug, r in rated.items()})
+    rows = [{"routine": slug, "mood": r.measures["mood"].delta(), "mood_adjusted": adjusted[slug]} for slug, r in rated.items()]
+    pick = recommend(rows, {slug: infos[slug].name for slug in rated}, figures.sessions)
+    if pick["routine"] is None or pick["confidence"] == "low":
+        return None, NOT_CLEAR_YET, None
+    return pick["text"], None, pick["routine"]
+
+
+def _suggestion(figures: WeekFigures, best_slug: str | None, infos: dict[str, RoutineInfo], care: bool) -> str:
+    if care:
+        return SUGGESTIONS["care"]
+    if figures.sessions == 0:
+        return SUGGESTIONS["start"]
+    if not any(r.measures["mood"].n for r in figures.routines.values()):
+        return SUGGESTIONS["rate"]
+    if best_slug:
+        return SUGGESTIONS["keep"].format(name=infos[best_slug].name)
+    if figures.sessions < figures.prev_sessions:
+        return SUGGESTIONS["regular"]
+    if figures.streak_days >= 3:
+        return SUGGESTIONS["rhythm"]
+    if "cyclic-sighing" not in figures.routines:
+        return SUGGESTIONS["sighing"]
+    return SUGGESTIONS["regular"]
+
+
+def _headline(figures: WeekFigures, period_name: str, care: bool) -> str:
+    n, before = figures.sessions, figures.prev_sessions
+    if n == 0:
+        return f"A quiet week: no sessions {period_name}."
+    text = f"{plural(n, 'session')} {period_name}, {duration(figures.seconds)} in all."
+    if n > before and not care:
+        text += f" That is {n - before} more than the week before."
+    return text
+
+
+def _streak(figures: WeekFigures) -> str | None:
+    days = figures.streak_days
+    if days < 2:
+        return None
+    return f"{days}+ days in a row" if figures.streak_capped else f"{days} days in a row"
+
+
+def build_view(figures: WeekFigures, book: RoutineBook, *, app_url: str, unsubscribe_url: str) -> DigestView:
+    infos = {slug: book.info(slug, figures.custom_routines) for slug in figures.routines}
+    period_name = "this week" if figures.period.ending else "last week"
+    care = figures.low_mood
+    largest = max((r.seconds for r in figures.routines.values()), default=0)
+    routines = sorted(figures.routines.values(), key=lambda r: (-r.sessions, -r.seconds, infos[r.slug].name))
+    best, not_clear, best_slug = _best(figures, infos)
+    week_max = max(figures.seconds, figures.prev_seconds)
+    subject = (
+        f"Your week: {plural(figures.sessions, 'session')}, {duration(figures.seconds)}"
+        if figures.sessions
+        else "Your week: a quiet one"
+    )
+    return DigestView(
+        subject=subject,
+        headline=_headline(figures, period_name, care),
+        period=date_range(figures.period.monday, figures.period.sunday),
+        period_name=period_name,
+        sessions=figures.sessions,
+        time=duration(figures.seconds),
+        prev_sessions=figures.prev_sessions,
+        prev_time=duration(figures.prev_seconds),
+        bar_this=bar(figures.seconds, week_max),
+        bar_prev=bar(figures.prev_seconds, week_max),
+        streak=_streak(figures),
+        routines=[_routine_line(r, infos[r.slug], largest) for r in routines],
+        best=best,
+        not_clear=not_clear,
+        cold=_cold(figures, infos),
+        suggestion=_suggestion(figures, best_slug, infos, care),
+        care=CARE_TEXT if care else None,
+        app_url=app_url,
+        unsubscribe_url=unsubscribe_url,
+    )

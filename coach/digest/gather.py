@@ -1,0 +1,226 @@
+"""The figures of many users' weeks, summed by the database in a few statements per batch.
+
+Each user has their own week (their zone, their send day), so the per-user bounds travel
+into the query as a VALUES table joined to the sessions; the database then groups by user
+and routine. A batch costs a fixed number of statements however many users, routines or
+sessions it holds: one for both weeks by routine, one for the streaks, one for the care
+rule, and one for the names of custom routines when there are any.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Integer, and_, case, column, func, select, values
+
+from ..extensions import db
+from ..models import CustomRoutine, PracticeSession, UTCDateTime
+from ..insights import CARE_COUNT, CARE_LOW_MOOD, CARE_WINDOW, RATINGS, MeasureSums
+from ..insights import _measure_columns as measure_columns
+from ..timeutil import zone
+from .period import STREAK_WINDOW_DAYS, Period, StreakWindow, period_for, streak_window
+from .sql import cold_seconds, epoch_seconds
+
+
+@dataclass(frozen=True)
+class Target:
+    user_id: int
+    timezone: str
+    monday: date  # the local Monday of the week to cover (period.covered_monday)
+
+
+@dataclass
+class RoutineWeek:
+    """One routine in the covered week."""
+
+    slug: str
+    sessions: int = 0
+    seconds: int = 0
+    measures: dict[str, MeasureSums] = field(default_factory=dict)  # rating → sums of post − pre
+    cold_counted: int = 0  # sessions with details.cold_seconds …
+    cold_counted_positive: int = 0
+    cold_counted_seconds: float = 0.0
+    cycles_without_cold: int = 0  # … and, for the others, completed cycles to count by phases
+    runs_without_cycles: int = 0  # sessions with neither: one full run of the routine
+
+
+@dataclass
+class WeekFigures:
+    period: Period
+    routines: dict[str, RoutineWeek] = field(default_factory=dict)
+    prev_sessions: int = 0
+    prev_seconds: int = 0
+    streak_days: int = 0
+    streak_capped: bool = False  # the streak fills the whole window: "90+ days"
+    low_mood: bool = False
+    custom_routines: dict[str, dict] = field(default_factory=dict)  # slug → definition
+
+    @property
+    def sessions(self) -> int:
+        return sum(r.sessions for r in self.routines.values())
+
+    @property
+    def seconds(self) -> int:
+        return sum(r.seconds for r in self.routines.values())
+
+
+def gather(targets: list[Target], as_of: datetime, builtin_slugs: frozenset[str] | set[str] = frozenset()) -> dict[int, WeekFigures]:
+    """Every target's week, counted up to `as_of`. `builtin_slugs` need no custom lookup."""
+    if not targets:
+        return {}
+    periods: dict[tuple[str, date], Period] = {}
+    windows: dict[str, StreakWindow] = {}
+    figures: dict[int, WeekFigures] = {}
+    for t in targets:
+        key = (t.timezone, t.monday)
+        if key not in periods:
+            periods[key] = period_for(t.monday, zone(t.timezone), as_of)
+        if t.timezone not in windows:
+            windows[t.timezone] = streak_window(zone(t.timezone), as_of)
+        figures[t.user_id] = WeekFigures(period=periods[key])
+    _by_routine(figures)
+    _streaks(figures, {t.user_id: windows[t.timezone] for t in targets})
+    _care(figures, as_of)
+    _custom_names(figures, builtin_slugs)
+    return figures
+
+
+def _by_routine(figures: dict[int, WeekFigures]) -> None:
+    """Both weeks, grouped by user, routine and which week: one statement."""
+    win = (
+        values(
+            column("user_id", Integer),
+            column("prev_start", UTCDateTime),
+            column("week_start", UTCDateTime),
+            column("week_end", UTCDateTime),
+            name="win",
+        )
+        .data([(uid, f.period.prev_start, f.period.start, f.period.end) for uid, f in figures.items()])
+        .cte("win")
+    )
+    s = PracticeSession
+    this_week = case((s.started_at >= win.c.week_start, 1), else_=0)
+    cold = cold_seconds(s.details)
+    measures = [c for name in RATINGS for c in measure_columns(name)]
+    stmt = (
+        select(
+            s.user_id,
+            s.routine,
+            this_week.label("this_week"),
+            func.count(),
+            func.sum(s.duration_seconds),
+            *measures,
+            func.count(cold),
+            func.sum(case((cold > 0, 1), else_=0)),
+            func.sum(cold),
+            func.sum(case((cold.is_(None), s.completed_cycles))),
+            func.sum(case((and_(cold.is_(None), s.completed_cycles.is_(None)), 1), else_=0)),
+        )
+        .join(win, win.c.user_id == s.user_id)
+        .where(s.started_at >= win.c.prev_start, s.started_at < win.c.week_end)
+        .group_by(s.user_id, s.routine, this_week)
+    )
+    width = len(measures) // len(RATINGS)
+    for row in db.session.execute(stmt):
+        user_id, slug, is_this_week, n, seconds, *rest = row
+        f = figures[user_id]
+        if not is_this_week:
+            f.prev_sessions += n
+            f.prev_seconds += int(seconds or 0)
+            continue
+        r = RoutineWeek(slug=slug, sessions=n, seconds=int(seconds or 0))
+        for i, name in enumerate(RATINGS):
+            r.measures[name] = MeasureSums(*(int(v or 0) for v in rest[i * width : (i + 1) * width]))
+        n_cold, n_cold_positive, cold_sum, cycles, no_cycles = rest[len(measures) :]
+        r.cold_counted, r.cold_counted_positive = int(n_cold), int(n_cold_positive or 0)
+        r.cold_counted_seconds = float(cold_sum or 0)
+        r.cycles_without_cold, r.runs_without_cycles = int(cycles or 0), int(no_cycles or 0)
+        f.routines[slug] = r
+
+
+def _streaks(figures: dict[int, WeekFigures], windows: dict[int, StreakWindow]) -> None:
+    """Days in a row with a session, up to today or yesterday (local): one statement.
+
+    Gaps and islands: within a user's distinct local days, day − row_number() is constant
+    along a run of consecutive days, so each run is one group.
+    """
+    rows = [(uid, a, b, off, w.today) for uid, w in windows.items() for (a, b, off) in w.segments]
+    seg = (
+        values(
+            column("user_id", Integer),
+            column("seg_start", UTCDateTime),
+            column("seg_end", UTCDateTime),
+            column("utc_offset", Integer),
+            column("today", Integer),
+            name="seg",
+        )
+        .data(rows)
+        .cte("seg")
+    )
+    s = PracticeSession
+    local_day = (epoch_seconds(s.started_at) + seg.c.utc_offset) // 86400
+    day = case((local_day > seg.c.today, seg.c.today), else_=local_day).label("day")
+    days = (
+        select(s.user_id, day)
+        .distinct()
+        .join(seg, and_(seg.c.user_id == s.user_id, s.started_at >= seg.c.seg_start, s.started_at < seg.c.seg_end))
+        .subquery("days")
+    )
+    runs = select(
+        days.c.user_id,
+        days.c.day,
+        (days.c.day - func.row_number().over(partition_by=days.c.user_id, order_by=days.c.day)).label("run"),
+    ).subquery("runs")
+    earliest_yesterday = min(w.today for w in windows.values()) - 1
+    stmt = (
+        select(runs.c.user_id, func.max(runs.c.day), func.count())
+        .group_by(runs.c.user_id, runs.c.run)
+        .having(func.max(runs.c.day) >= earliest_yesterday)
+    )
+    for user_id, last_day, length in db.session.execute(stmt):
+        if last_day >= windows[user_id].today - 1:
+            f = figures[user_id]
+            f.streak_days = max(f.streak_days, int(length))
+            f.streak_capped = f.streak_days >= STREAK_WINDOW_DAYS
+
+
+def _care(figures: dict[int, WeekFigures], as_of: datetime) -> None:
+    """Which users rated their mood low in most of their last few sessions: one statement."""
+    s = PracticeSession
+    mood = func.coalesce(s.post_mood, s.pre_mood)
+    ranked = (
+        select(
+            s.user_id,
+            mood.label("mood"),
+            func.row_number().over(partition_by=s.user_id, order_by=(s.started_at.desc(), s.id.desc())).label("rn"),
+        )
+        .where(
+            s.user_id.in_(list(figures)),
+            mood.is_not(None),
+            # As insights.care reads it, but only the recent past: the window keeps the
+            # ranking cheap for people with years of sessions.
+            s.started_at >= as_of - timedelta(days=STREAK_WINDOW_DAYS),
+        )
+        .subquery("ranked")
+    )
+    stmt = (
+        select(ranked.c.user_id, func.sum(case((ranked.c.mood <= CARE_LOW_MOOD, 1), else_=0)))
+        .where(ranked.c.rn <= CARE_WINDOW)
+        .group_by(ranked.c.user_id)
+    )
+    for user_id, low in db.session.execute(stmt):
+        figures[user_id].low_mood = int(low or 0) >= CARE_COUNT
+
+
+def _custom_names(figures: dict[int, WeekFigures], builtin_slugs) -> None:
+    """Definitions of the custom routines the batch's weeks mention: at most one statement."""
+    wanted = {(uid, slug) for uid, f in figures.items() for slug in f.routines if slug not in builtin_slugs}
+    if not wanted:
+        return
+    stmt = select(CustomRoutine.user_id, CustomRoutine.slug, CustomRoutine.definition).where(
+        CustomRoutine.user_id.in_(sorted({uid for uid, _ in wanted})),
+        CustomRoutine.slug.in_(sorted({slug for _, slug in wanted})),
+    )
+    for user_id, slug, definition in db.session.execute(stmt):
+        if (user_id, slug) in wanted:
+            figures[user_id].custom_routines[slug] = definition or {}

@@ -1,0 +1,110 @@
+"""Which days a weekly summary covers, in the user's own zone.
+
+A summary covers one calendar week, Monday 00:00 to the next Monday 00:00 local time:
+- sent Friday, Saturday or Sunday (the default is Sunday 18:00): the week that is ending,
+  counted up to the moment it is made;
+- sent Monday to Thursday: the week that has just ended, in full.
+So a Sunday-evening summary is about "this week" and a Monday-morning one about "last week",
+as a reader would expect. The comparison is always with the week before the one covered.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from ..timeutil import UTC, local_date, local_to_utc
+
+CURRENT_WEEK_FROM_WEEKDAY = 4  # Friday
+STREAK_WINDOW_DAYS = 90  # a streak is counted over at most this many days ("90+ days")
+MIDNIGHT = time(0, 0)
+
+
+@dataclass(frozen=True)
+class Period:
+    monday: date  # the first local day covered
+    ending: bool  # True: the week is not over yet at `as_of` ("this week")
+    prev_start: datetime  # UTC: the week before starts here
+    start: datetime  # UTC: the covered week starts here …
+    end: datetime  # … and is counted up to here (its end, or `as_of` when earlier)
+
+    @property
+    def sunday(self) -> date:
+        return self.monday + timedelta(days=6)
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def covered_monday(planned_at: datetime, tz: ZoneInfo) -> date:
+    """The Monday of the week a summary planned at `planned_at` covers (see above)."""
+    send_day = local_date(planned_at, tz)
+    monday = monday_of(send_day)
+    return monday if send_day.weekday() >= CURRENT_WEEK_FROM_WEEKDAY else monday - timedelta(days=7)
+
+
+def period_for(monday: date, tz: ZoneInfo, as_of: datetime) -> Period:
+    """The local week starting on `monday`, counted up to `as_of`."""
+    start = local_to_utc(monday, MIDNIGHT, tz)
+    end = local_to_utc(monday + timedelta(days=7), MIDNIGHT, tz)
+    return Period(
+        monday=monday,
+        ending=as_of < end,
+        prev_start=local_to_utc(monday - timedelta(days=7), MIDNIGHT, tz),
+        start=start,
+        end=min(end, as_of),
+    )
+
+
+@dataclass(frozen=True)
+class StreakWindow:
+    """Local days are counted as floor((epoch seconds + UTC offset) / 86400); `segments`
+    split the window where the offset changes (DST), so each session gets the offset it
+    was actually made under."""
+
+    today: int  # local day number of `as_of`
+    segments: tuple[tuple[datetime, datetime, int], ...]  # (UTC from, UTC to, offset seconds)
+
+
+def day_number(day: date) -> int:
+    return (day - date(1970, 1, 1)).days
+
+
+def streak_window(tz: ZoneInfo, as_of: datetime) -> StreakWindow:
+    today = local_date(as_of, tz)
+    start = local_to_utc(today - timedelta(days=STREAK_WINDOW_DAYS - 1), MIDNIGHT, tz)
+    # Up to a day ahead: a phone clock a little fast still counts as today (as in insights).
+    end = as_of + timedelta(days=1)
+    return StreakWindow(today=day_number(today), segments=tuple(offset_segments(tz, start, end)))
+
+
+def _offset(epoch: int, tz: ZoneInfo) -> int:
+    return int(datetime.fromtimestamp(epoch, tz).utcoffset().total_seconds())
+
+
+def offset_segments(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, datetime, int]]:
+    """[start, end) cut where the zone's UTC offset changes, each piece with its offset.
+
+    Offsets change on whole seconds, so the search runs on integer epoch seconds and the
+    cut is exact. A day is probed at a time: no zone changes its offset twice in a day.
+    """
+    segments = []
+    seg_start = start
+    probe = math.floor(start.timestamp())
+    last = math.floor(end.timestamp())
+    offset = _offset(probe, tz)
+    while probe < last:
+        step = min(probe + 86400, last)
+        if _offset(step, tz) != offset:
+            lo, hi = probe, step  # offset(lo) is the old one, offset(hi) the new one
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if _offset(mid, tz) == offset else (lo, mid)
+            cut = datetime.fromtimestamp(hi, UTC)
+            segments.append((seg_start, cut, offset))
+            seg_start, offset = cut, _offset(hi, tz)
+        probe = step
+    segments.append((seg_start, end, offset))
+    return segments
