@@ -35,10 +35,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .api.docs import docs
     from .cli import coach_cli
     from .routines.catalogue import load_catalogue
+    from .unsubscribe_web import unsubscribe_web
     from .web import web
 
     register_blueprints(openapi)
     app.register_blueprint(docs)
+    app.register_blueprint(unsubscribe_web)  # before `web`, whose catch-all path would shadow it
     app.register_blueprint(web)
     app.cli.add_command(coach_cli)
     load_catalogue()  # validates the built-in routines at start-up: a bad one stops the app
