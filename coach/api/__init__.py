@@ -25,6 +25,10 @@ def register_blueprints(api: Api) -> None:
     for blp in (sessions_blp, insights_blp, export_blp):
         api.register_blueprint(blp)
 
+    from .digest import digest_blp
+
+    api.register_blueprint(digest_blp)
+
     from .push import push_blp
     from .reminders import reminders_blp
 
