@@ -61,7 +61,9 @@ class RoutineSums:
     measures: dict[str, MeasureSums] = field(default_factory=dict)
 
 
-def _measure_columns(name: str) -> list:
+def measure_columns(name: str) -> list:
+    """The six aggregate columns of MeasureSums for rating `name`, in its field order (for
+    any GROUP BY over practice_sessions, e.g. the digest's)."""
     pre, post = getattr(PS, f"pre_{name}"), getattr(PS, f"post_{name}")
     d = post - pre  # NULL unless both ratings are there
     paired = d.is_not(None)
@@ -75,6 +77,9 @@ def _measure_columns(name: str) -> list:
     ]
 
 
+_measure_columns = measure_columns  # the name the digest imported first
+
+
 def routine_sums(user_ids: Iterable[int], start: datetime, end: datetime | None = None) -> dict[int, list[RoutineSums]]:
     """Per user and routine: sessions, seconds practised and rating-change sums for sessions
     with start ≤ started_at < end. One query for any number of users (the digest batches them)."""
@@ -83,7 +88,7 @@ def routine_sums(user_ids: Iterable[int], start: datetime, end: datetime | None 
         return {}
     columns = [PS.user_id, PS.routine, func.count(PS.id), func.sum(PS.duration_seconds)]
     for name in RATINGS:
-        columns += _measure_columns(name)
+        columns += measure_columns(name)
     stmt = select(*columns).where(PS.user_id.in_(user_ids), PS.started_at >= start)
     if end is not None:
         stmt = stmt.where(PS.started_at < end)
@@ -330,7 +335,12 @@ def confidence(delta: MeanCI) -> str:
 
 def recommend(rows: list[dict], names: dict[str, str], total_sessions: int) -> dict:
     """Pick the routine after which mood rose most, allowing for the starting rating, and
-    say how sure that is in plain words. Never claims more than the numbers show."""
+    say how sure that is in plain words. Never claims more than the numbers show.
+
+    rows: [{"routine": slug, "mood": MeanCI of the mood change, "mood_adjusted": float | None}]
+    (the digest builds the same rows for one week); names: slug → display name.
+    Answers {routine (None when nothing points anywhere), text, confidence, based_on}.
+    """
     candidates = [r for r in rows if r["mood"].n >= 2]
     if not candidates:
         return {"routine": None, "text": NO_SESSIONS if total_sessions == 0 else NOT_ENOUGH, "confidence": "none", "based_on": 0}
@@ -363,8 +373,8 @@ def summary(user: User, now: datetime, days: int = 90) -> dict:
         row = {"routine": s.routine, "name": names[s.routine], "n": s.sessions, "minutes": round(s.seconds / 60, 1)}
         for name in RATINGS:
             row[name] = s.measures[name].delta()
-        row["mood_adjusted"] = adjusted["mood"][s.routine]
-        row["_adjusted"] = {name: adjusted[name][s.routine] for name in RATINGS}
+        row["adjusted"] = {name: adjusted[name][s.routine] for name in RATINGS}
+        row["mood_adjusted"] = row["adjusted"]["mood"]  # what `recommend` ranks by
         rows.append(row)
     rows.sort(key=lambda r: (-r["n"], r["routine"]))
 
@@ -374,7 +384,7 @@ def summary(user: User, now: datetime, days: int = 90) -> dict:
         item = {"routine": r["routine"], "name": r["name"], "n": r["n"], "minutes": r["minutes"]}
         for name in RATINGS:
             delta = r[name].as_dict()
-            adj = r["_adjusted"][name]
+            adj = r["adjusted"][name]
             delta["adjusted_mean"] = None if adj is None else round(adj, 2)
             item[f"{name}_delta"] = delta
         by_routine.append(item)
@@ -408,6 +418,8 @@ __all__ = [
     "RoutineSums",
     "care",
     "confidence",
+    "local_seconds",
+    "measure_columns",
     "recommend",
     "routine_sums",
     "streak_days",
