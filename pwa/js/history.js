@@ -2,7 +2,7 @@
 // the change per routine with its confidence interval, practice days, retention per round.
 import { h, mount, fmtDate, fmtTime, fmtDuration, errorBox, localDay } from './ui.js';
 import { getCached } from './api.js';
-import { sessions as localSessions } from './store.js';
+import { kv, sessions as localSessions } from './store.js';
 import { events } from './outbox.js';
 import { prePostChart, changeChart, streakCalendar, retentionChart } from './charts.js';
 
@@ -35,10 +35,11 @@ export async function history() {
     getCached('/api/routines').then((r) => r.data).catch(() => []),
     localSessions.all(),
   ]);
+  const owner = await kv.get('userId');
   if (server.stale) err.show({ message: 'Offline: showing what is saved on this phone.' });
   const names = new Map((Array.isArray(routines) ? routines : []).map((r) => [r.slug, r.name]));
   const nameOf = (x) => names.get(x.routine) || x.name || x.routine;
-  const all = merge(items(server.data), local);
+  const all = merge(items(server.data), local.filter((r) => r.owner === undefined || r.owner === owner));
 
   if (!all.length) {
     body.append(h('p.lead', 'Nothing yet. Your sessions will appear here, with how you felt before and after.'),

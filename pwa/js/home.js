@@ -36,7 +36,7 @@ export async function home() {
   const routines = Array.isArray(list) ? list : [];
   const s = suggestion(insights?.recommendation, routines);
   const totals = insights?.totals || {};
-  const waiting = pending(local).length;
+  const waiting = pending(local, await kv.get('userId')).length;
   const streak = totals.streak_days || 0;
 
   mount(h('section.screen.home',
@@ -48,7 +48,7 @@ export async function home() {
       s.text ? h('p', s.text) : null,
       s.routine ? h('a.button.primary', { href: `#/run/${encodeURIComponent(s.routine.slug)}` }, `Start ${s.routine.name}`) : null) : null,
     h('div.stats',
-      stat(String(streak), streak === 1 ? 'day streak' : 'days streak'),
+      stat(String(streak), streak === 1 ? 'day in a row' : 'days in a row'),
       stat(String(totals.sessions ?? 0), 'sessions'),
       stat(String(Math.round(totals.minutes ?? 0)), 'minutes')),
     last ? h('a.button.secondary.wide', { href: `#/run/${encodeURIComponent(last.slug)}` }, `Again: ${last.name}`) : null,

@@ -52,6 +52,7 @@ export function welcome(params, { onSignedIn }) {
         await setToken(answer.token);
         const me = await get('/api/me');
         await cachePut('/api/me', me);
+        await kv.set('userId', me.id); // sessions on this phone are sent only to their own account
         await onSignedIn(mode === 'signup');
       });
     },

@@ -2,7 +2,7 @@
 // so a repeat after a lost answer updates the same row: never lost, never doubled.
 // Retries with exponential back-off, on `online` and at every app start.
 import { put, signedIn } from './api.js';
-import { sessions } from './store.js';
+import { kv, sessions } from './store.js';
 
 const BASE_DELAY = 2000;
 const MAX_DELAY = 5 * 60 * 1000;
@@ -21,8 +21,9 @@ export function body(record) {
   return out;
 }
 
-export function pending(records) {
-  return records.filter((r) => r.state === 'done' && r.sync === 'pending');
+/** Finished, unsent sessions of `owner` (another account's, left after an expired login, wait for it). */
+export function pending(records, owner) {
+  return records.filter((r) => r.state === 'done' && r.sync === 'pending' && (owner === undefined || r.owner === undefined || r.owner === owner));
 }
 
 /** Try to send everything pending; concurrent calls share one run (and one tab at a time). */
@@ -47,7 +48,7 @@ async function drain() {
   if (!signedIn()) return;
   clearTimeout(retryTimer);
   let sent = 0;
-  for (const record of pending(await sessions.all())) {
+  for (const record of pending(await sessions.all(), await kv.get('userId'))) {
     try {
       await put(`/api/sessions/${record.uuid}`, body(record));
     } catch (err) {

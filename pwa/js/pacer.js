@@ -122,9 +122,11 @@ export function pacerView({ title, timeline, cues, guide, label, cycleWord = 'Br
   let finish;
   const done = new Promise((resolve) => { finish = resolve; });
   let lastSecond = -1;
+  let current = null;
 
   const runner = new Runner(timeline, {
     onPhase(phase, index, at) {
+      current = phase;
       word.textContent = WORDS[phase.action] || phase.action;
       cue.textContent = phase.cue;
       el.dataset.phase = phase.action;
@@ -164,6 +166,7 @@ export function pacerView({ title, timeline, cues, guide, label, cycleWord = 'Br
     if (runner.paused) {
       runner.resume();
       pauseBtn.textContent = 'Pause';
+      if (current) word.textContent = WORDS[current.action] || current.action;
       cues.keepAwake(true);
     } else {
       runner.pause();

@@ -15,7 +15,8 @@ const SCALES = [
 export function ratingView({ title, intro, initial, withNote = false, skipLabel = 'Skip', nextLabel = 'Next' }) {
   let finish;
   const done = new Promise((resolve) => { finish = resolve; });
-  const values = { mood: 5, anxiety: 3, energy: 5, ...(initial || {}) };
+  // Every slider starts in the middle, so no answer is suggested.
+  const values = { mood: 5, anxiety: 5, energy: 5, ...(initial || {}) };
   const sliders = SCALES.map((scale) => {
     const id = `rate-${scale.key}`;
     const out = h('output.rating-value', { htmlFor: id }, String(values[scale.key]));

@@ -72,6 +72,7 @@ export async function runSession(slug) {
     pre: pre || undefined,
     state: 'running',
     sync: 'pending',
+    owner: await kv.get('userId'),
   };
   await save(record);
   document.body.classList.add('running');
