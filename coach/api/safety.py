@@ -12,7 +12,6 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from .. import care, resonance, screening, what_helps
 from ..models import utcnow
-from ..routines.schema import SCREENING_ANSWERS
 from .security import current_user, login_required
 
 screening_blp = Blueprint(
