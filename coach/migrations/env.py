@@ -111,8 +111,7 @@ def run_migrations_online():
             target_metadata=get_metadata(),
             render_item=render_item,
             render_as_batch=True,  # SQLite can only ALTER through table copies
-            compare_type=True,
-            **conf_args
+            **conf_args  # Flask-Migrate adds compare_type=True
         )
 
         with context.begin_transaction():
