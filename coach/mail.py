@@ -25,7 +25,6 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from email import policy
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
@@ -146,9 +145,14 @@ class SmtpConnection:
         if self._broken is not None:
             raise self._broken
         try:
+            data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+            recipient.encode("ascii")  # no SMTPUTF8 here: such an address cannot be sent to
+        except (UnicodeError, ValueError, TypeError) as exc:
+            raise PermanentFailure(f"the message cannot be encoded for SMTP: {exc}") from exc
+        try:
             if self._smtp is None:
                 self._smtp = self._open()
-            self._smtp.send_message(message, from_addr=self.envelope_from, to_addrs=[recipient])
+            self._smtp.sendmail(self.envelope_from, [recipient], data)
         except ConnectionFailure as exc:
             self._broken = exc
             raise
@@ -163,8 +167,6 @@ class SmtpConnection:
         except smtplib.SMTPDataError as exc:
             self._note_if_closed(exc.smtp_code, exc.smtp_error)
             raise _classify(exc.smtp_code, exc.smtp_error) from exc
-        except smtplib.SMTPNotSupportedError as exc:  # e.g. a non-ASCII address, no SMTPUTF8
-            raise PermanentFailure(str(exc)) from exc
         except (smtplib.SMTPException, OSError) as exc:  # disconnected, timeout, reset…
             self._broken = ConnectionFailure(f"{type(exc).__name__}: {exc}")
             self.close()
@@ -214,7 +216,7 @@ class OutboxConnection:
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(message.as_bytes(policy=policy.default))
+                fh.write(message.as_bytes(policy=message.policy.clone(linesep="\n")))
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -82,6 +82,9 @@ def test_the_summary_arrives_multipart_with_the_numbers_of_the_sessions_written(
     assert parsedate_to_datetime(msg["Date"]) == SEND
     assert msg["List-Unsubscribe"].startswith("<https://coach.example/unsubscribe/")
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # As sent, not only as parsed: an RFC 2047 encoded word here would break one-click.
+    assert b"\r\nList-Unsubscribe: <https://coach.example/unsubscribe/" in got.data
+    assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in got.data
 
     text = text_part(msg)
     assert "16–22 November 2026" in text

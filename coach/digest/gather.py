@@ -1,8 +1,8 @@
 """The figures of many users' weeks, summed by the database in a few statements per batch.
 
 Each user has their own week (their zone, their send day), so the per-user bounds travel
-into the query as a VALUES table joined to the sessions; the database then groups by user
-and routine. A batch costs a fixed number of statements however many users, routines or
+into the query as a small table (sql.json_rows) joined to the sessions; the database then
+groups by user and routine. A batch costs a fixed number of statements however many users, routines or
 sessions it holds: one for both weeks by routine, one for the streaks, one for the care
 rule, and one for the names of custom routines when there are any.
 """
@@ -11,15 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Integer, and_, case, column, func, select, values
+from sqlalchemy import and_, case, func, select
 
 from ..extensions import db
-from ..models import CustomRoutine, PracticeSession, UTCDateTime
+from ..models import CustomRoutine, PracticeSession
 from ..insights import CARE_COUNT, CARE_LOW_MOOD, CARE_WINDOW, RATINGS, MeasureSums
 from ..insights import _measure_columns as measure_columns
 from ..timeutil import zone
 from .period import STREAK_WINDOW_DAYS, Period, StreakWindow, period_for, streak_window
-from .sql import cold_seconds, epoch_seconds
+from .sql import cold_seconds, epoch_seconds, json_rows
 
 
 @dataclass(frozen=True)
@@ -85,18 +85,17 @@ def gather(targets: list[Target], as_of: datetime, builtin_slugs: frozenset[str]
     return figures
 
 
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
 def _by_routine(figures: dict[int, WeekFigures]) -> None:
     """Both weeks, grouped by user, routine and which week: one statement."""
-    win = (
-        values(
-            column("user_id", Integer),
-            column("prev_start", UTCDateTime),
-            column("week_start", UTCDateTime),
-            column("week_end", UTCDateTime),
-            name="win",
-        )
-        .data([(uid, f.period.prev_start, f.period.start, f.period.end) for uid, f in figures.items()])
-        .cte("win")
+    win = json_rows(
+        "win",
+        [("user_id", "int"), ("prev_start", "instant"), ("week_start", "instant"), ("week_end", "instant")],
+        [(uid, f.period.prev_start, f.period.start, f.period.end) for uid, f in figures.items()],
+        _dialect(),
     )
     s = PracticeSession
     this_week = case((s.started_at >= win.c.week_start, 1), else_=0)
@@ -145,17 +144,11 @@ def _streaks(figures: dict[int, WeekFigures], windows: dict[int, StreakWindow]) 
     along a run of consecutive days, so each run is one group.
     """
     rows = [(uid, a, b, off, w.today) for uid, w in windows.items() for (a, b, off) in w.segments]
-    seg = (
-        values(
-            column("user_id", Integer),
-            column("seg_start", UTCDateTime),
-            column("seg_end", UTCDateTime),
-            column("utc_offset", Integer),
-            column("today", Integer),
-            name="seg",
-        )
-        .data(rows)
-        .cte("seg")
+    seg = json_rows(
+        "seg",
+        [("user_id", "int"), ("seg_start", "instant"), ("seg_end", "instant"), ("utc_offset", "int"), ("today", "int")],
+        rows,
+        _dialect(),
     )
     s = PracticeSession
     local_day = (epoch_seconds(s.started_at) + seg.c.utc_offset) // 86400

@@ -134,13 +134,13 @@ def _claim_batch(now: datetime, batch_size: int, report: DigestReport) -> tuple[
                 iso_week=week,
                 replanned_at=user.digest_next_at,
             )
+    d = DigestDelivery.__table__
     stmt = (
-        _insert(dialect)(DigestDelivery)
-        .values(rows)
+        _insert(dialect)(d)
         .on_conflict_do_nothing(index_elements=["user_id", "iso_week"])
-        .returning(DigestDelivery.user_id, DigestDelivery.status)
+        .returning(d.c.user_id, d.c.status)
     )
-    won = db.session.execute(stmt).all()
+    won = db.session.execute(stmt, rows).all()  # executemany: one multi-row INSERT per page
     db.session.commit()
     report.stale += sum(1 for _, status in won if status == "stale")
     claims = [candidates[user_id] for user_id, status in won if status == "sending"]
@@ -189,6 +189,10 @@ def _deliver(claims: list[Claim], now: datetime, transport, composer: Composer, 
                 log.info("digest for user %s deferred: %s", claim.user_id, exc)
                 out.deferred.append(claim)
                 report.deferred += 1
+            except Exception:  # a bug must not stop the batch; the claim stays (no resend)
+                log.exception("digest for user %s could not be sent", claim.user_id)
+                final(claim, "failed", "could not be sent")
+                report.failed += 1
             else:
                 final(claim, "sent")
                 report.sent += 1

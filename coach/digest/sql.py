@@ -1,7 +1,13 @@
-"""The two bits of SQL that SQLite and PostgreSQL spell differently."""
+"""The bits of SQL that SQLite and PostgreSQL spell differently."""
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float
+import json
+from datetime import datetime, timezone
+
+from sqlalchemy import BigInteger, Float, Integer, column, text
+from sqlalchemy.sql.selectable import CTE
+
+from ..models import UTCDateTime
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -51,3 +57,35 @@ def _cold_pg(element, compiler, **kw):
         f"(CASE WHEN json_typeof({col} -> 'cold_seconds') = 'number' "
         f"THEN CAST({col} ->> 'cold_seconds' AS DOUBLE PRECISION) END)"
     )
+
+
+# --- a table of per-user constants, as one parameter ----------------------------------------
+# Each user of a batch has their own week bounds (their zone). They travel as one JSON array
+# that the database unpacks (json_each / json_array_elements): the statement text stays the
+# same for every batch, so SQLAlchemy compiles it once, where a VALUES list of 500 rows with
+# 2,000 bound parameters would be compiled again for each batch (~0.2 s each time).
+
+KINDS = {"int": ("integer", Integer), "instant": ("timestamptz", UTCDateTime)}
+
+
+def _json_value(value, dialect: str):
+    if isinstance(value, datetime):
+        value = value.astimezone(timezone.utc)
+        # On SQLite the text must sort like UTCDateTime's stored text (naive UTC).
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else value.isoformat()
+    return value
+
+
+def json_rows(name: str, columns: list[tuple[str, str]], rows: list[tuple], dialect: str) -> CTE:
+    """A CTE `name(columns…)` holding `rows`; `columns` are (name, "int" | "instant")."""
+    if dialect == "sqlite":
+        select_list = ", ".join(f"json_extract(value, '$[{i}]') AS {col}" for i, (col, _) in enumerate(columns))
+        sql = f"SELECT {select_list} FROM json_each(:rows)"
+    else:
+        select_list = ", ".join(
+            f"CAST(e ->> {i} AS {KINDS[kind][0]}) AS {col}" for i, (col, kind) in enumerate(columns)
+        )
+        sql = f"SELECT {select_list} FROM json_array_elements(CAST(:rows AS JSON)) AS e"
+    payload = json.dumps([[_json_value(v, dialect) for v in row] for row in rows], separators=(",", ":"))
+    typed = [column(col, KINDS[kind][1]) for col, kind in columns]
+    return text(sql).bindparams(rows=payload).columns(*typed).cte(name)
