@@ -9,12 +9,13 @@ as a reader would expect. The comparison is always with the week before the one 
 """
 from __future__ import annotations
 
-import math
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from ..timeutil import UTC, local_date, local_to_utc
+from ..insights import _offset_changes
+from ..timeutil import local_date, local_to_utc
 
 CURRENT_WEEK_FROM_WEEKDAY = 4  # Friday
 STREAK_WINDOW_DAYS = 90  # a streak is counted over at most this many days ("90+ days")
@@ -77,34 +78,12 @@ def streak_window(tz: ZoneInfo, as_of: datetime) -> StreakWindow:
     start = local_to_utc(today - timedelta(days=STREAK_WINDOW_DAYS - 1), MIDNIGHT, tz)
     # Up to a day ahead: a phone clock a little fast still counts as today (as in insights).
     end = as_of + timedelta(days=1)
-    return StreakWindow(today=day_number(today), segments=tuple(offset_segments(tz, start, end)))
+    return StreakWindow(today=day_number(today), segments=tuple(offset_segments(tz.key, start, end)))
 
 
-def _offset(epoch: int, tz: ZoneInfo) -> int:
-    return int(datetime.fromtimestamp(epoch, tz).utcoffset().total_seconds())
-
-
-def offset_segments(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, datetime, int]]:
-    """[start, end) cut where the zone's UTC offset changes, each piece with its offset.
-
-    Offsets change on whole seconds, so the search runs on integer epoch seconds and the
-    cut is exact. A day is probed at a time: no zone changes its offset twice in a day.
-    """
-    segments = []
-    seg_start = start
-    probe = math.floor(start.timestamp())
-    last = math.floor(end.timestamp())
-    offset = _offset(probe, tz)
-    while probe < last:
-        step = min(probe + 86400, last)
-        if _offset(step, tz) != offset:
-            lo, hi = probe, step  # offset(lo) is the old one, offset(hi) the new one
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                lo, hi = (mid, hi) if _offset(mid, tz) == offset else (lo, mid)
-            cut = datetime.fromtimestamp(hi, UTC)
-            segments.append((seg_start, cut, offset))
-            seg_start, offset = cut, _offset(hi, tz)
-        probe = step
-    segments.append((seg_start, end, offset))
-    return segments
+def offset_segments(tz_name: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime, int]]:
+    """[start, end) cut where the zone's UTC offset changes, each piece with its offset
+    (the transitions as insights finds them)."""
+    changes, offsets = _offset_changes(tz_name, start.date() - timedelta(days=1), end.date() + timedelta(days=1))
+    cuts = [start, *(c for c in changes if start < c < end), end]
+    return [(a, b, offsets[bisect_right(changes, a)]) for a, b in zip(cuts, cuts[1:])]
