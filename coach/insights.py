@@ -179,6 +179,9 @@ def _offset_changes(tz_name: str, first: date, last: date) -> tuple[tuple[dateti
     return tuple(changes), tuple(offsets)
 
 
+offset_changes = _offset_changes  # public name; the digest's period bounds use it too
+
+
 def local_seconds(tz_name: str, first: datetime, last: datetime):
     """SQL: seconds since 1970-01-01 00:00 of the *local* wall-clock time of
     practice_sessions.started_at in `tz_name`, correct for rows started in [first, last]."""
@@ -420,6 +423,7 @@ __all__ = [
     "confidence",
     "local_seconds",
     "measure_columns",
+    "offset_changes",
     "recommend",
     "routine_sums",
     "streak_days",
