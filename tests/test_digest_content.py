@@ -77,6 +77,23 @@ def test_the_routine_that_helped_most_is_named_when_the_ratings_show_it(client, 
     assert f"Keep {sighing} in your week" in text
 
 
+def test_a_routine_the_screening_now_refuses_is_never_the_one_to_keep(client, smtp_server):
+    who = ann(client)
+    for day, lift in zip(range(16, 21), [2, 3, 2, 3, 2]):
+        record(client, who, at(f"2026-11-{day}T07:00:00Z"), 60, "cold-face", pre={"mood": 4}, post={"mood": 4 + lift},
+               details={"cold_seconds": 60})
+    # Afterwards the person tells the screening of a heart condition: cold-face is now refused.
+    answers = {q: False for q in ("heart_condition", "arrhythmia", "high_blood_pressure", "pregnancy", "epilepsy",
+                                  "raynauds", "respiratory", "panic_disorder")}
+    r = client.put("/api/me/screening", json={"answers": {**answers, "heart_condition": True}}, headers=who["headers"])
+    assert r.status_code == 200, r.get_json()
+    tick(SEND)
+    text = text_part(only_message(smtp_server))
+    cold_face = catalogue.builtin("cold-face")["name"]
+    assert f"{cold_face}: 5 sessions, 5 min" in text  # still their own history, with its numbers
+    assert "WHAT SEEMED TO HELP MOST" not in text and f"Keep {cold_face}" not in text
+
+
 def test_custom_routines_appear_by_name_and_are_escaped_in_html(client, smtp_server):
     who = ann(client)
     body = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from .. import screening
 from ..insights import CARE_REASON, recommend
 from ..routines import catalogue
 from ..stats import MeanCI, adjusted_means
@@ -131,6 +132,13 @@ class RoutineBook:
         cold = sum(float(p.get("seconds") or 0) for p in phases if p.get("action") == "cold")
         return RoutineInfo(name=routine.get("name") or slug, cold_per_cycle=cold, cycles=int(routine.get("cycles") or 1))
 
+    @staticmethod
+    def refused(slug: str, custom: dict[str, dict], answers: dict[str, bool] | None) -> bool:
+        """Whether the person's screening now refuses this routine: then it is never named
+        as the one to keep (as in what-helps-me), however well it went."""
+        routine = {**custom[slug], "slug": slug, "builtin": False} if slug in custom else {"slug": slug}
+        return screening.verdict(routine, answers) is not None
+
     def info(self, slug: str, custom: dict[str, dict]) -> RoutineInfo:
         if slug in custom:
             return self._info(slug, custom[slug])
@@ -217,13 +225,18 @@ def _cold(figures: WeekFigures, infos: dict[str, RoutineInfo]) -> str | None:
     return f"{plural(sessions, 'cold session')}, {duration(seconds)} in the cold in total."
 
 
-def _best(figures: WeekFigures, infos: dict[str, RoutineInfo]) -> tuple[str | None, str | None, str | None]:
+def _best(figures: WeekFigures, infos: dict[str, RoutineInfo], book: RoutineBook, answers) -> tuple[str | None, str | None, str | None]:
     """(sentence naming the routine that helped most, 'not clear yet' sentence, its slug).
 
     The insights recommendation picks the routine and words it; the summary repeats it only
     when the ratings clearly support it (an interval clear of no change, enough sessions),
-    which is the same bar the app uses for anything above 'low' confidence."""
-    rated = {slug: r for slug, r in figures.routines.items() if r.measures["mood"].n > 0}
+    which is the same bar the app uses for anything above 'low' confidence. A routine the
+    screening now refuses is never the pick."""
+    rated = {
+        slug: r
+        for slug, r in figures.routines.items()
+        if r.measures["mood"].n > 0 and not book.refused(slug, figures.custom_routines, answers)
+    }
     if not rated:
         return None, None, None
     adjusted = adjusted_means({slug: r.measures["mood"].group() for slug, r in rated.items()})
@@ -269,13 +282,16 @@ def _streak(figures: WeekFigures) -> str | None:
     return f"{days}+ days in a row" if figures.streak_capped else f"{days} days in a row"
 
 
-def build_view(figures: WeekFigures, book: RoutineBook, *, app_url: str, unsubscribe_url: str) -> DigestView:
+def build_view(
+    figures: WeekFigures, book: RoutineBook, *, answers: dict[str, bool] | None, app_url: str, unsubscribe_url: str
+) -> DigestView:
+    """`answers`: the person's screening answers (screening.answers_of), or None."""
     infos = {slug: book.info(slug, figures.custom_routines) for slug in figures.routines}
     period_name = "this week" if figures.period.ending else "last week"
     care = figures.low_mood
     largest = max((r.seconds for r in figures.routines.values()), default=0)
     routines = sorted(figures.routines.values(), key=lambda r: (-r.sessions, -r.seconds, infos[r.slug].name))
-    best, not_clear, best_slug = _best(figures, infos)
+    best, not_clear, best_slug = _best(figures, infos, book, answers)
     week_max = max(figures.seconds, figures.prev_seconds)
     subject = (
         f"Your week: {plural(figures.sessions, 'session')}, {duration(figures.seconds)}"

@@ -11,7 +11,7 @@ from ..timeutil import local_date, zone
 from .content import RoutineBook
 from .gather import Target, gather
 from .period import monday_of
-from .render import Composer
+from .render import Composer, Recipient
 
 
 def preview_html(user: User, now: datetime) -> str:
@@ -20,4 +20,4 @@ def preview_html(user: User, now: datetime) -> str:
     monday = monday_of(local_date(now, zone(user.timezone)))
     week = gather([Target(user.id, user.timezone, monday)], now, BUILTIN_SLUGS)[user.id]
     composer = Composer(current_app._get_current_object())
-    return composer.html(composer.view(user.id, user.email, user.created_at, week, RoutineBook()))
+    return composer.html(composer.view(Recipient.of(user), week, RoutineBook()))

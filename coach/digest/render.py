@@ -3,6 +3,7 @@ with css-inline for mail clients that ignore <style>, and the headers RFC 8058 a
 from __future__ import annotations
 
 import binascii
+from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.header import Header
@@ -13,9 +14,24 @@ from urllib.parse import urlsplit
 import css_inline
 from flask import Flask
 
+from .. import screening
 from ..unsubscribe import TokenMaker
 from .content import DigestView, RoutineBook, build_view
 from .gather import WeekFigures
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a summary is for, as plain values (read before the claim is committed)."""
+
+    user_id: int
+    email: str
+    created_at: datetime  # with the email, names the account in the unsubscribe link
+    answers: dict[str, bool] | None  # screening answers: a refused routine is never suggested
+
+    @classmethod
+    def of(cls, user) -> Recipient:
+        return cls(user.id, user.email, user.created_at, screening.answers_of(user))
 
 
 class Composer:
@@ -34,9 +50,9 @@ class Composer:
     def unsubscribe_url(self, user_id: int, email: str, created_at: datetime) -> str:
         return f"{self.public_url}/unsubscribe/{self._token(user_id, email, created_at)}"
 
-    def view(self, user_id: int, email: str, created_at: datetime, figures: WeekFigures, book: RoutineBook) -> DigestView:
-        url = self.unsubscribe_url(user_id, email, created_at)
-        return build_view(figures, book, app_url=f"{self.public_url}/", unsubscribe_url=url)
+    def view(self, recipient: Recipient, figures: WeekFigures, book: RoutineBook) -> DigestView:
+        url = self.unsubscribe_url(recipient.user_id, recipient.email, recipient.created_at)
+        return build_view(figures, book, answers=recipient.answers, app_url=f"{self.public_url}/", unsubscribe_url=url)
 
     def html(self, view: DigestView) -> str:
         return self._inliner.inline(self._html.render(v=view))

@@ -36,7 +36,7 @@ from ..timeutil import zone
 from .content import RoutineBook
 from .gather import Target, gather
 from .period import covered_monday
-from .render import Composer
+from .render import Composer, Recipient
 from .schedule import delivery_week, plan_digest
 
 log = logging.getLogger(__name__)
@@ -61,14 +61,16 @@ class DigestReport:
 class Claim:
     """What sending needs, copied out of the ORM row before the claim is committed."""
 
-    user_id: int
-    email: str
-    created_at: datetime  # with the email, names the account in the unsubscribe link
+    recipient: Recipient
     timezone: str
     send_empty: bool
     planned_at: datetime
     iso_week: str
     replanned_at: datetime | None  # what step 2 set, so a retry does not undo a user's change
+
+    @property
+    def user_id(self) -> int:
+        return self.recipient.user_id
 
 
 @dataclass
@@ -82,11 +84,12 @@ def send_due(now: datetime, *, batch_size: int = BATCH_SIZE, transport=None) -> 
     """Send every summary due at `now`; called by the scheduler tick."""
     app = current_app._get_current_object()
     transport = transport or transport_from_config(app.config, app.instance_path)
-    composer = Composer(app)
+    composer = None  # set up on the first batch: most ticks find nothing due
     report = DigestReport()
     while True:
         claims, selected = _claim_batch(now, batch_size, report)
         if claims:
+            composer = composer or Composer(app)
             outcomes = _deliver(claims, now, transport, composer, report)
             _record(outcomes, now)
             if outcomes.connection_lost:
@@ -125,9 +128,7 @@ def _claim_batch(now: datetime, batch_size: int, report: DigestReport) -> tuple[
         plan_digest(user, now)  # next week's occurrence, whatever happens to this one
         if not stale:
             candidates[user.id] = Claim(
-                user_id=user.id,
-                email=user.email,
-                created_at=user.created_at,
+                recipient=Recipient.of(user),
                 timezone=user.timezone,
                 send_empty=bool(user.digest_send_empty),
                 planned_at=planned,
@@ -164,9 +165,9 @@ def _deliver(claims: list[Claim], now: datetime, transport, composer: Composer, 
                 report.skipped += 1
                 continue
             try:
-                view = composer.view(claim.user_id, claim.email, claim.created_at, week, book)
+                view = composer.view(claim.recipient, week, book)
                 message = composer.message(
-                    user_id=claim.user_id, email=claim.email, iso_week=claim.iso_week, view=view, now=now
+                    user_id=claim.user_id, email=claim.recipient.email, iso_week=claim.iso_week, view=view, now=now
                 )
             except Exception:  # one user's odd data must not hold up everyone else's summary
                 log.exception("digest for user %s could not be composed", claim.user_id)
@@ -174,7 +175,7 @@ def _deliver(claims: list[Claim], now: datetime, transport, composer: Composer, 
                 report.failed += 1
                 continue
             try:
-                conn.send(message, claim.email)
+                conn.send(message, claim.recipient.email)
             except PermanentFailure as exc:
                 log.warning("digest for user %s refused: %s", claim.user_id, exc)
                 final(claim, "failed", str(exc)[:DETAIL_MAX])
