@@ -16,6 +16,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from . import screening
 from .extensions import db
 from .models import PracticeSession, User
 
@@ -43,12 +44,10 @@ class NotAllowed(Exception):
 
 
 def check_allowed(user: User, routine: dict) -> None:
-    """Seam for safety screening: raise NotAllowed(reason) to refuse a routine.
-
-    Nothing is refused yet; the screening work fills this in (api.md: a routine with
-    `requires_screening` is refused until screening clears it). The route maps NotAllowed to 403.
-    """
-    return None
+    """Refuse a routine the user's screening does not clear (api.md: 403 with the reason)."""
+    reason = screening.check(user, routine)
+    if reason is not None:
+        raise NotAllowed(reason)
 
 
 def check_times(started_at: datetime, ended_at: datetime | None, now: datetime) -> dict[str, list[str]]:
@@ -113,7 +112,6 @@ def save(user: User, session_uuid: uuidlib.UUID, data: dict, now: datetime) -> t
     same uuid is never looked at: the uuid is unique per user only.
     """
     routine = _resolve_routine(user, data["routine"])
-    check_allowed(user, routine)
     errors = check_times(data["started_at"], data.get("ended_at"), now)
     if errors:
         raise InvalidSession(errors)
@@ -121,6 +119,10 @@ def save(user: User, session_uuid: uuidlib.UUID, data: dict, now: datetime) -> t
     user_id = user.id
 
     existing = _find(user_id, session_uuid)
+    if existing is None or existing.routine != routine["slug"]:
+        # Screening gates new practice. A phone re-sending a session it already stored
+        # (its outbox retries) is not refused, so nothing done is lost.
+        check_allowed(user, routine)
     if existing is None:
         session = PracticeSession(user_id=user_id, uuid=session_uuid, created_at=now, updated_at=now, **values)
         db.session.add(session)

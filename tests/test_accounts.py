@@ -172,3 +172,9 @@ def test_login_is_rate_limited_per_email(database_url, tmp_path):
             tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
             with db.engine.begin() as conn:
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+def test_production_hashing_is_at_least_owasp_strength(_cheap_password_hashing):
+    real = _cheap_password_hashing  # the module's own hasher, which the tests swap out
+    assert real.type.name == "ID"
+    assert real.time_cost >= 2 and real.memory_cost >= 19 * 1024  # OWASP minimum for argon2id
