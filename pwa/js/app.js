@@ -1,36 +1,31 @@
 // The shell: a hash router that hands the screen to one module at a time, the service
-// worker (with an update prompt), and the outbox started at every launch.
-import { h, mount, toast } from './ui.js';
+// worker (with an update prompt), and the outbox started at every launch. Screens are
+// imported when first shown, so the first paint needs only the shell's own few modules
+// (all of them are in the service worker's precache, so this costs nothing offline).
+import { h, mount, toast, hooks } from './ui.js';
 import { loadToken, signedIn, onSignedOut } from './api.js';
 import { kv, sessions } from './store.js';
 import * as outbox from './outbox.js';
 import { welcome, safety } from './onboarding.js';
-import { home } from './home.js';
-import { library, routineDetail } from './library.js';
-import { runSession, leaveActive } from './session.js';
-import { history } from './history.js';
-import { editor } from './editor.js';
-import { reminders } from './reminders.js';
-import { settings } from './settings.js';
-import { screening } from './screening.js';
 
+const dec = decodeURIComponent;
 const ROUTES = [
-  [/^\/?$/, () => home(), 'home'],
-  [/^\/library$/, (m, q) => library(q), 'library'],
-  [/^\/routine\/([^/]+)$/, (m) => routineDetail(decodeURIComponent(m[1])), 'library'],
-  [/^\/run\/([^/]+)$/, (m) => runSession(decodeURIComponent(m[1])), 'library'],
-  [/^\/history$/, () => history(), 'history'],
-  [/^\/editor(?:\/([^/]+))?$/, (m) => editor(m[1] && decodeURIComponent(m[1])), 'library'],
-  [/^\/reminders$/, () => reminders(), 'settings'],
-  [/^\/settings$/, () => settings(), 'settings'],
-  [/^\/screening$/, (m, q) => screening(q), 'settings'],
+  [/^\/?$/, () => import('./home.js').then((m) => m.home()), 'home'],
+  [/^\/library$/, (m, q) => import('./library.js').then((x) => x.library(q)), 'library'],
+  [/^\/routine\/([^/]+)$/, (m) => import('./library.js').then((x) => x.routineDetail(dec(m[1]))), 'library'],
+  [/^\/run\/([^/]+)$/, (m) => import('./session.js').then((x) => x.runSession(dec(m[1]))), 'library'],
+  [/^\/history$/, () => import('./history.js').then((x) => x.history()), 'history'],
+  [/^\/editor(?:\/([^/]+))?$/, (m) => import('./editor.js').then((x) => x.editor(m[1] && dec(m[1]))), 'library'],
+  [/^\/reminders$/, () => import('./reminders.js').then((x) => x.reminders()), 'settings'],
+  [/^\/settings$/, () => import('./settings.js').then((x) => x.settings()), 'settings'],
+  [/^\/screening$/, (m, q) => import('./screening.js').then((x) => x.screening(q)), 'settings'],
   [/^\/safety$/, () => safety(), null],
 ];
 
 let rendering = 0;
 
 async function route() {
-  leaveActive();
+  hooks.leave?.(); // a routine left mid-way is saved as a partial session
   const [path, query = ''] = location.hash.replace(/^#/, '').split('?');
   const params = new URLSearchParams(query);
   const nav = document.getElementById('tabs');

@@ -1,7 +1,7 @@
 // One practice session, start to end: the routine's cautions → pre rating → the guided
 // routine → post rating with a note → a short result. The session is written to IndexedDB
 // before anything is sent, and sent again (same uuid) when the post rating is added.
-import { h, mount, fmtDuration, signed, errorBox, toast } from './ui.js';
+import { h, mount, fmtDuration, signed, errorBox, toast, hooks } from './ui.js';
 import { getCached } from './api.js';
 import { kv, sessions } from './store.js';
 import { save } from './outbox.js';
@@ -20,6 +20,7 @@ export function leaveActive() {
   active?.abandon();
   active = null;
 }
+hooks.leave = leaveActive;
 
 export async function loadRoutine(slug) {
   try {

@@ -29,6 +29,9 @@ function append(el, children) {
   }
 }
 
+/** Late-bound hooks between modules that load lazily (set by the session screen). */
+export const hooks = { leave: null };
+
 const SVG = 'http://www.w3.org/2000/svg';
 /** An SVG element with attributes (presentation attributes, never style=). */
 export function s(tag, attrs = {}, ...children) {
