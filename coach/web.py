@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, request
+from werkzeug.routing import PathConverter
 
 from .http_headers import PAGE_CSP
 
@@ -35,6 +36,16 @@ COMPRESSIBLE = {".webmanifest", ".js", ".css", ".html", ".svg"}
 RESERVED = ("api/", "unsubscribe", "healthz")
 
 web = Blueprint("web", __name__)
+
+
+class ShellPath(PathConverter):
+    """A path that is not under /api/: so an unknown API path answers 404 for every method,
+    rather than the 405 a GET-only catch-all would give it."""
+
+    regex = r"(?!api/)[^/].*?"
+
+
+web.record_once(lambda state: state.app.url_map.converters.setdefault("shell", ShellPath))
 
 
 @lru_cache(maxsize=128)
@@ -78,7 +89,7 @@ def index():
     return _send("index.html")
 
 
-@web.get("/<path:filename>")
+@web.get("/<shell:filename>")
 def asset(filename: str):
     if filename.startswith(RESERVED) or any(part.startswith(".") for part in filename.split("/")):
         abort(404)

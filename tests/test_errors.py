@@ -53,7 +53,10 @@ def test_validation_errors_are_keyed_by_field(client):
     assert isinstance(body["errors"]["password"], list)
 
 
-@pytest.mark.parametrize("method,path", [("get", "/api/nothing-here"), ("get", "/api/me/nope")])
+@pytest.mark.parametrize(
+    "method,path",
+    [("get", "/api/nothing-here"), ("get", "/api/me/nope"), ("put", "/api/nothing/here"), ("delete", "/api/me/nope"), ("post", "/api/x")],
+)
 def test_unknown_api_path_is_404_in_shape(client, method, path):
     assert_shape(getattr(client, method)(path), 404)
 
