@@ -64,8 +64,8 @@ class ReminderDelivery(db.Model):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the tick that last touched it
     # sending | retry | sent | failed | skipped (practised recently) | stale | no_device | unknown
     status: Mapped[str] = mapped_column(String(16))
-    # Subscription ids that accepted this occurrence: a retry after a 429 or 5xx goes only
-    # to the others, so no device gets it twice.
+    # While `retry`: the subscription ids that already accepted this occurrence, so the
+    # retry after a 429 or 5xx goes only to the others and no device gets it twice.
     sent_to: Mapped[list[int] | None] = mapped_column(JSON)
     detail: Mapped[str | None] = mapped_column(Text)
 

@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, delete, or_, select, tuple_, update
+from sqlalchemy import and_, any_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import reminders as reminder_service
@@ -121,6 +121,14 @@ def send_due_reminders(now: datetime, *, batch_size: int | None = None, concurre
     return report
 
 
+def _among(column, ids):
+    """`column IN ids`; on PostgreSQL `= ANY(array)`: one parameter instead of hundreds, so
+    the driver does not parse a new statement for every batch."""
+    if db.engine.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(column.type)))
+    return column.in_(ids)
+
+
 # --- 1. claim ------------------------------------------------------------------------------
 
 
@@ -146,12 +154,12 @@ def _claim(now: datetime, limit: int):
 def _handle(rows, lease: datetime, now: datetime, sender: Sender, report: DispatchReport, public_url: str) -> None:
     items = [_Item(row=r) for r in rows]
     user_ids = sorted({r.user_id for r in rows})
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
+    users = {u.id: u for u in db.session.scalars(select(User).where(_among(User.id, user_ids)))}
     # Plain values: the commits below expire the ORM objects, and re-loading each is a query.
     zones = {u.id: u.timezone for u in users.values()}
     subs: dict[int, list[Any]] = defaultdict(list)
     for s in db.session.execute(
-        select(S.c.id, S.c.user_id, S.c.endpoint, S.c.p256dh, S.c.auth).where(S.c.user_id.in_(user_ids)).order_by(S.c.id)
+        select(S.c.id, S.c.user_id, S.c.endpoint, S.c.p256dh, S.c.auth).where(_among(S.c.user_id, user_ids)).order_by(S.c.id)
     ):
         subs[s.user_id].append(s)
     since = now - PRACTISED_WITHIN
@@ -160,19 +168,23 @@ def _handle(rows, lease: datetime, now: datetime, sender: Sender, report: Dispat
         db.session.scalars(
             select(P.user_id)
             .where(
-                P.user_id.in_(user_ids),
+                _among(P.user_id, user_ids),
                 or_(and_(P.started_at > since, P.started_at <= now), and_(P.ended_at > since, P.ended_at <= now)),
             )
             .distinct()
         )
     )
+    # Deliveries of these occurrences. A reminder's older rows are skipped by the bound on
+    # planned_at (occurrences of one batch are close together) and the exact pairs matched here.
+    wanted = {(r.id, r.planned_at) for r in rows}
     existing = {
         (d.reminder_id, d.planned_at): d
         for d in db.session.execute(
             select(D.c.id, D.c.reminder_id, D.c.planned_at, D.c.status, D.c.sent_to).where(
-                tuple_(D.c.reminder_id, D.c.planned_at).in_([(r.id, r.planned_at) for r in rows])
+                _among(D.c.reminder_id, [r.id for r in rows]), D.c.planned_at >= min(r.planned_at for r in rows)
             )
         )
+        if (d.reminder_id, d.planned_at) in wanted
     }
 
     # Decide, before anything is written.
@@ -256,7 +268,7 @@ def _record_before_sending(items: list[_Item], now: datetime) -> None:
         claimed = set(
             db.session.scalars(
                 update(D)
-                .where(D.c.id.in_([i.delivery_id for i in updates if i.status == "send"]), D.c.status == "retry")
+                .where(_among(D.c.id, [i.delivery_id for i in updates if i.status == "send"]), D.c.status == "retry")
                 .values(status="sending", sent_at=now)
                 .returning(D.c.id)
             )
@@ -273,24 +285,33 @@ def _record_before_sending(items: list[_Item], now: datetime) -> None:
 
 
 def _write_reminders(items: list[_Item], lease: datetime, now: datetime, zones: dict[int, str]) -> None:
-    """Re-plan or back off each reminder, only where it still holds this batch's lease."""
-    params, plans = [], {}
+    """Re-plan or back off each reminder, only where it still holds this batch's lease.
+
+    Reminders that get the same values are written by one statement (most share a
+    schedule, and a batch's back-offs share an instant): a few statements a batch, not one
+    per row."""
+    plans: dict[tuple, datetime | None] = {}
+    replanned: dict[datetime | None, list[int]] = defaultdict(list)
+    backed_off: dict[datetime, list[int]] = defaultdict(list)
     for item in items:
         r = item.row
         if item.status == "retry":
-            params.append({"r_id": r.id, "r_next": item.retry_at, "r_planned": r.planned_at, "r_attempts": r.attempts + 1})
+            backed_off[item.retry_at].append(r.id)
             continue
         tz = zones.get(r.user_id)
         key = (r.local_time, tuple(r.weekdays), tz)
-        if key not in plans:  # many reminders share a schedule: plan each schedule once
+        if key not in plans:
             plans[key] = reminder_service.next_occurrence(r.local_time, r.weekdays, tz, now) if tz else None
-        params.append({"r_id": r.id, "r_next": plans[key], "r_planned": plans[key], "r_attempts": 0})
-    if params:
-        db.session.connection().execute(
+        replanned[plans[key]].append(r.id)
+    for nxt, ids in replanned.items():
+        db.session.execute(
+            update(R).where(_among(R.c.id, ids), R.c.next_fire_at == lease).values(next_fire_at=nxt, planned_at=nxt, attempts=0)
+        )
+    for retry_at, ids in backed_off.items():  # planned_at stays: the same occurrence, later
+        db.session.execute(
             update(R)
-            .where(R.c.id == bindparam("r_id"), R.c.next_fire_at == bindparam("r_lease", type_=R.c.next_fire_at.type))
-            .values(next_fire_at=bindparam("r_next"), planned_at=bindparam("r_planned"), attempts=bindparam("r_attempts")),
-            [dict(p, r_lease=lease) for p in params],
+            .where(_among(R.c.id, ids), R.c.next_fire_at == lease)
+            .values(next_fire_at=retry_at, attempts=R.c.attempts + 1)
         )
 
 
@@ -364,7 +385,8 @@ def _finish(items: list[_Item], outcomes: list[Outcome], lease: datetime, now: d
 
     if problems:
         log.warning("pushes not delivered and not retried: %s", dict(problems))
-    deliveries = []
+    retrying: list[dict] = []
+    final: dict[str, list[int]] = defaultdict(list)
     for item in items:
         r = item.row
         reached = item.sent_to + item.delivered
@@ -375,7 +397,7 @@ def _finish(items: list[_Item], outcomes: list[Outcome], lease: datetime, now: d
                 item.status, item.retry_at = "retry", retry_at
                 report.retrying += 1
                 report.detail["retry"] = report.detail.get("retry", 0) + 1
-                deliveries.append({"d_id": item.delivery_id, "d_status": "retry", "d_sent_to": reached})
+                retrying.append({"d_id": item.delivery_id, "d_sent_to": reached})
                 if item.delivered:
                     report.sent += 1  # some devices have it now; the rest later
                 continue
@@ -385,20 +407,21 @@ def _finish(items: list[_Item], outcomes: list[Outcome], lease: datetime, now: d
         elif not reached:
             report.failed += 1
         report.detail[item.status] = report.detail.get(item.status, 0) + 1
-        deliveries.append({"d_id": item.delivery_id, "d_status": item.status, "d_sent_to": reached or None})
+        final[item.status].append(item.delivery_id)
 
-    db.session.connection().execute(
-        update(D)
-        .where(D.c.id == bindparam("d_id"))
-        .values(status=bindparam("d_status"), sent_to=bindparam("d_sent_to"), sent_at=now),
-        deliveries,
-    )
+    for status, ids in final.items():
+        db.session.execute(update(D).where(_among(D.c.id, ids)).values(status=status, sent_at=now))
+    if retrying:  # each remembers which devices already have it
+        db.session.connection().execute(
+            update(D).where(D.c.id == bindparam("d_id")).values(status="retry", sent_to=bindparam("d_sent_to"), sent_at=now),
+            retrying,
+        )
     _write_reminders(items, lease, now, zones)
     if gone:
-        db.session.execute(delete(S).where(S.c.id.in_(sorted(gone))))
+        db.session.execute(delete(S).where(_among(S.c.id, sorted(gone))))
         report.gone += len(gone)
     # Keep each reminder's history short: a reminder fires at most daily, so this bounds it.
     db.session.execute(
-        delete(D).where(D.c.reminder_id.in_([i.row.id for i in items]), D.c.planned_at < now - KEEP_DELIVERIES)
+        delete(D).where(_among(D.c.reminder_id, [i.row.id for i in items]), D.c.planned_at < now - KEEP_DELIVERIES)
     )
     db.session.commit()
