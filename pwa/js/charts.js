@@ -10,7 +10,7 @@ function figure(title, svg, alternative, caption) {
   svg.setAttribute('aria-labelledby', id);
   svg.prepend(s('title', { id }, title));
   return h('figure.chart',
-    h('figcaption', h('h3', title), caption ? h('p.small.muted', caption) : null),
+    h('figcaption', h('h2', title), caption ? h('p.small.muted', caption) : null),
     svg,
     h('details', h('summary', 'Show as a table'), alternative));
 }
