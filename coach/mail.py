@@ -19,9 +19,11 @@ went away: everything not yet sent in this batch should be tried again later).
 from __future__ import annotations
 
 import os
+import queue
 import smtplib
 import ssl
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -233,6 +235,43 @@ class OutboxTransport:
     @contextmanager
     def connect(self) -> Iterator[OutboxConnection]:
         yield OutboxConnection(self.directory)
+
+
+class BackgroundSender:
+    """Sends a batch's messages over its one connection from a thread of its own, so the next
+    message is made while this one is on the wire (the thread mostly waits on the socket,
+    which releases the GIL). Results come back in order from `finish()`: (key, None) when
+    sent, (key, the exception) when not. After a ConnectionFailure every later message
+    fails the same way at once, and `lost` tells the producer to stop making them."""
+
+    def __init__(self, connection, depth: int = 32):
+        self._connection = connection
+        self._queue: queue.Queue = queue.Queue(depth)
+        self._results: list[tuple[object, Exception | None]] = []
+        self.lost: ConnectionFailure | None = None
+        self._thread = threading.Thread(target=self._run, name="mail-sender", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (job := self._queue.get()) is not None:
+            key, message, recipient = job
+            try:
+                self._connection.send(message, recipient)
+            except ConnectionFailure as exc:
+                self.lost = exc
+                self._results.append((key, exc))
+            except Exception as exc:  # reported to the caller with its message
+                self._results.append((key, exc))
+            else:
+                self._results.append((key, None))
+
+    def submit(self, key, message: EmailMessage, recipient: str) -> None:
+        self._queue.put((key, message, recipient))
+
+    def finish(self) -> list[tuple[object, Exception | None]]:
+        self._queue.put(None)
+        self._thread.join()
+        return self._results
 
 
 def outbox_name(message: EmailMessage) -> str:

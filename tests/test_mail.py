@@ -180,3 +180,25 @@ def test_outbox_writes_one_parseable_eml_per_message_id(tmp_path):
     parsed = email.message_from_bytes((tmp_path / "outbox" / "test-7.eml").read_bytes(), policy=policy.default)
     assert parsed["Message-ID"] == "<test-7@coach.example>"
     assert parsed.get_content() == "Hello number 7\n"
+
+
+def test_the_background_sender_reports_each_message_in_order(smtp_server):
+    smtp_server.handler.refuse["gone@example.com"] = "550 5.1.1 No such user"
+    with smtp(smtp_server.url()).connect() as conn:
+        sender = mail.BackgroundSender(conn, depth=2)
+        for n, to in enumerate(["a@example.com", "gone@example.com", "b@example.com", "c@example.com"]):
+            sender.submit(n, message(to, n), to)
+        results = sender.finish()
+    assert [key for key, _ in results] == [0, 1, 2, 3]
+    assert [type(error).__name__ if error else None for _, error in results] == [None, "PermanentFailure", None, None]
+    assert sender.lost is None and len(smtp_server.received) == 3
+
+
+def test_the_background_sender_stops_at_a_lost_connection():
+    with smtp(f"smtp://127.0.0.1:{free_port()}?timeout=2").connect() as conn:
+        sender = mail.BackgroundSender(conn)
+        for n in range(3):
+            sender.submit(n, message(n=n), "ann@example.com")
+        results = sender.finish()
+    assert isinstance(sender.lost, mail.ConnectionFailure)
+    assert all(isinstance(error, mail.ConnectionFailure) for _, error in results)

@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
-from ..mail import ConnectionFailure, PermanentFailure, TemporaryFailure, transport_from_config
+from ..mail import BackgroundSender, PermanentFailure, TemporaryFailure, transport_from_config
 from ..models import DigestDelivery, User
 from ..routines.catalogue import BUILTIN_SLUGS
 from ..timeutil import zone
@@ -158,45 +158,51 @@ def _deliver(claims: list[Claim], now: datetime, transport, composer: Composer, 
         out.final.append({"b_user": claim.user_id, "b_week": claim.iso_week, "status": status, "detail": detail})
 
     with transport.connect() as conn:
-        for i, claim in enumerate(claims):
-            week = figures[claim.user_id]
-            if week.sessions == 0 and not claim.send_empty:
-                final(claim, "skipped", "no sessions that week")
-                report.skipped += 1
-                continue
-            try:
-                view = composer.view(claim.recipient, week, book)
-                message = composer.message(
-                    user_id=claim.user_id, email=claim.recipient.email, iso_week=claim.iso_week, view=view, now=now
-                )
-            except Exception:  # one user's odd data must not hold up everyone else's summary
-                log.exception("digest for user %s could not be composed", claim.user_id)
-                final(claim, "failed", "could not be composed")
-                report.failed += 1
-                continue
-            try:
-                conn.send(message, claim.recipient.email)
-            except PermanentFailure as exc:
-                log.warning("digest for user %s refused: %s", claim.user_id, exc)
-                final(claim, "failed", str(exc)[:DETAIL_MAX])
-                report.failed += 1
-            except ConnectionFailure as exc:
-                log.warning("mail server unavailable, %d digests wait for the next tick: %s", len(claims) - i, exc)
-                out.deferred.extend(claims[i:])
-                report.deferred += len(claims) - i
-                out.connection_lost = True
-                break
-            except TemporaryFailure as exc:
-                log.info("digest for user %s deferred: %s", claim.user_id, exc)
-                out.deferred.append(claim)
-                report.deferred += 1
-            except Exception:  # a bug must not stop the batch; the claim stays (no resend)
-                log.exception("digest for user %s could not be sent", claim.user_id)
-                final(claim, "failed", "could not be sent")
-                report.failed += 1
-            else:
-                final(claim, "sent")
-                report.sent += 1
+        sender = BackgroundSender(conn)
+        try:
+            for claim in claims:
+                if sender.lost:
+                    break  # the server went away: make no more messages for this batch
+                week = figures[claim.user_id]
+                if week.sessions == 0 and not claim.send_empty:
+                    final(claim, "skipped", "no sessions that week")
+                    report.skipped += 1
+                    continue
+                try:
+                    view = composer.view(claim.recipient, week, book)
+                    message = composer.message(
+                        user_id=claim.user_id, email=claim.recipient.email, iso_week=claim.iso_week, view=view, now=now
+                    )
+                except Exception:  # one user's odd data must not hold up everyone else's summary
+                    log.exception("digest for user %s could not be composed", claim.user_id)
+                    final(claim, "failed", "could not be composed")
+                    report.failed += 1
+                    continue
+                sender.submit(claim, message, claim.recipient.email)
+        finally:
+            results = sender.finish()
+    handled = {claim.user_id for claim, _ in results} | {row["b_user"] for row in out.final}
+    for claim, error in results:
+        if error is None:
+            final(claim, "sent")
+            report.sent += 1
+        elif isinstance(error, PermanentFailure):
+            log.warning("digest for user %s refused: %s", claim.user_id, error)
+            final(claim, "failed", str(error)[:DETAIL_MAX])
+            report.failed += 1
+        elif isinstance(error, TemporaryFailure):  # a ConnectionFailure too
+            out.deferred.append(claim)
+            report.deferred += 1
+        else:  # a bug must not stop the batch; the claim stays, so no second copy later
+            log.error("digest for user %s could not be sent", claim.user_id, exc_info=error)
+            final(claim, "failed", "could not be sent")
+            report.failed += 1
+    if sender.lost:
+        out.connection_lost = True
+        unsent = [c for c in claims if c.user_id not in handled]
+        out.deferred.extend(unsent)
+        report.deferred += len(unsent)
+        log.warning("mail server unavailable, %d digests wait for the next tick: %s", report.deferred, sender.lost)
     return out
 
 
