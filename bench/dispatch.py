@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +67,11 @@ class ServiceProcess:
         self.proc.start()
         self.port = self.conn.recv()
         self.origin = f"http://127.0.0.1:{self.port}"
+
+    def cpu_seconds(self) -> float:
+        """CPU time the service process has used so far (is it the bottleneck?)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def ask(self, command):
         self.conn.send(command)
@@ -289,10 +294,12 @@ def main() -> int:
             if i:
                 reset_due(app, rids)
                 service.ask("clear")
+            cpu_before = service.cpu_seconds()
             elapsed, outcome = run_ticks(env, processes)
+            service_cpu = service.cpu_seconds() - cpu_before
             received, distinct = check_log(service, devices, public)
             service.ask("clear")
-            measured.append((processes, elapsed, outcome, received, distinct))
+            measured.append((processes, elapsed, outcome, received, distinct, service_cpu))
         # The floor before and after the ticks: other work on the machine moves both.
         floor_after = measure_floor()
         floor_rate = (floor_before + floor_after) / 2
@@ -302,7 +309,7 @@ def main() -> int:
             flush=True,
         )
         results = {}
-        for processes, elapsed, outcome, received, distinct in measured:
+        for processes, elapsed, outcome, received, distinct, service_cpu in measured:
             sent = sum(n for n, _ in outcome)
             rate = received / elapsed
             results[processes] = elapsed
@@ -311,7 +318,8 @@ def main() -> int:
                 f"{processes} scheduler process{'es' if processes > 1 else ''} on {db_name}: "
                 f"{received:,} pushes to {distinct:,} devices (reminders sent {sent:,}) in {elapsed:.2f} s = "
                 f"{rate:,.0f} pushes/s; ratio to floor {rate / floor_rate:.2f}"
-                + (f"; per process {[n for n, _ in outcome]}" if processes > 1 else ""),
+                + (f"; per process {[n for n, _ in outcome]}" if processes > 1 else "")
+                + f" (the push service was busy {service_cpu / elapsed:.0%} of the time)",
                 flush=True,
             )
             print(

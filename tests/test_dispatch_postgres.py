@@ -77,7 +77,7 @@ def test_two_scheduler_processes_deliver_each_reminder_exactly_once(own_database
             for _ in range(2)
         ]
         outputs = [p.communicate(timeout=300) for p in procs]
-        for p, (out, err) in zip(procs, outputs):
+        for p, (_out, err) in zip(procs, outputs):
             assert p.returncode == 0, err[-3000:]
 
         assert push.errors == []

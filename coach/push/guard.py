@@ -15,8 +15,8 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from functools import lru_cache
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from aiohttp import ClientHandlerType, ClientRequest, ClientResponse, ClientSession, DummyCookieJar, TCPConnector
