@@ -110,8 +110,7 @@ def run_migrations_online():
             connection=connection,
             target_metadata=get_metadata(),
             render_item=render_item,
-            render_as_batch=True,  # SQLite can only ALTER through table copies
-            **conf_args  # Flask-Migrate adds compare_type=True
+            **conf_args  # Flask-Migrate adds compare_type and render_as_batch (SQLite ALTERs)
         )
 
         with context.begin_transaction():
