@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from coach.digest.content import date_range, duration, signed
+from coach.digest.content import date_range, duration, how_sure, signed
 from coach.insights import CARE_REASON
 from coach.routines import catalogue
 from coach.scheduler import tick
+from coach.stats import MeanCI
 from digest_fixtures import at, line, member, record, text_part, html_part
 from smtpd_fixtures import smtp_server  # noqa: F401  (fixture)
 
@@ -70,7 +71,8 @@ def test_the_routine_that_helped_most_is_named_when_the_ratings_show_it(client, 
     sighing = catalogue.builtin("cyclic-sighing")["name"]
     mean = statistics.mean(lifts)
     half = T975_DF4 * statistics.stdev(lifts) / len(lifts) ** 0.5
-    assert f"Mood +{mean:.1f} over 5 rated sessions: a clear change for the better (95 % range +{mean - half:.1f} to +{mean + half:.1f})" in text
+    assert f"Mood +{mean:.1f} over 5 rated sessions: a fairly steady change for the better (95 % range +{mean - half:.1f} to +{mean + half:.1f})" in text
+    assert "Mood 0.0 over 2 rated sessions: " in text  # box: no change at all
     helped = text.split("WHAT SEEMED TO HELP MOST", 1)[1].split("FOR NEXT WEEK", 1)[0]
     assert f"After {sighing} your mood was on average {mean:.1f} points higher than before (5 rated sessions)" in helped
     assert "not proof" in helped  # said as a pattern in how you felt, not as a cause
@@ -92,6 +94,21 @@ def test_a_routine_the_screening_now_refuses_is_never_the_one_to_keep(client, sm
     cold_face = catalogue.builtin("cold-face")["name"]
     assert f"{cold_face}: 5 sessions, 5 min" in text  # still their own history, with its numbers
     assert "WHAT SEEMED TO HELP MOST" not in text and f"Keep {cold_face}" not in text
+
+
+@pytest.mark.parametrize(
+    "name, n, mean, ci, words",
+    [
+        ("mood", 2, 2.0, (2.0, 2.0), "pointing to better, but too few sessions to be sure"),
+        ("anxiety", 4, -1.5, (-2.5, -0.5), "pointing to better, but too few sessions to be sure"),
+        ("anxiety", 6, 1.5, (0.5, 2.5), "a fairly steady change for the worse"),
+        ("energy", 15, 1.0, (0.2, 1.8), "a clear change for the better"),
+        ("mood", 20, -0.8, (-1.6, -0.1), "a clear change for the worse"),
+        ("mood", 30, 0.4, (-0.1, 0.9), "could be chance so far"),
+    ],
+)
+def test_how_sure_follows_the_apps_bar(name, n, mean, ci, words):
+    assert how_sure(name, MeanCI(n, mean, ci)).verdict == words
 
 
 def test_custom_routines_appear_by_name_and_are_escaped_in_html(client, smtp_server):

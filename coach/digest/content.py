@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .. import screening
-from ..insights import CARE_REASON, recommend
+from ..insights import CARE_REASON, confidence, recommend
 from ..routines import catalogue
 from ..stats import MeanCI, adjusted_means
 from .gather import RATINGS, RoutineWeek, WeekFigures
@@ -193,16 +193,24 @@ class DigestView:
 
 
 def how_sure(name: str, ci: MeanCI) -> Change:
+    """The change in one rating and how sure it is, in words, by the app's own bar
+    (insights.confidence: fewer than 5 sessions, or an interval that includes no change, is
+    never called sure; 15 or more with a clear interval is)."""
     label = RATING_LABELS[name]
     if ci.n == 1:
         return Change(label, 1, signed(ci.mean), None, "one rating: too few to tell")
     lo, hi = ci.ci95
     interval = f"{signed(lo)} to {signed(hi)}"
-    if lo > 0 or hi < 0:
-        welcome = (lo > 0) == (GOOD_DIRECTION[name] > 0)
-        verdict = "a clear change" + (" for the better" if welcome else "")
-    else:
-        verdict = "could be chance so far"
+    if lo <= 0 <= hi:
+        return Change(label, ci.n, signed(ci.mean), interval, "could be chance so far")
+    sign = 1 if lo > 0 else -1  # judge the change as a rise in the direction it went
+    level = confidence(MeanCI(ci.n, sign * ci.mean, tuple(sorted((sign * lo, sign * hi)))))
+    better = (sign > 0) == (GOOD_DIRECTION[name] > 0)
+    verdict = {
+        "low": f"pointing to {'better' if better else 'worse'}, but too few sessions to be sure",
+        "moderate": f"a fairly steady change for the {'better' if better else 'worse'}",
+        "high": f"a clear change for the {'better' if better else 'worse'}",
+    }[level]
     return Change(label, ci.n, signed(ci.mean), interval, verdict)
 
 
