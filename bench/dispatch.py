@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,15 +88,15 @@ class ServiceProcess:
 def _tick_main(env: dict, ready, go, results) -> None:
     os.environ.update(env)
     from coach import create_app
-    from coach.extensions import db
-    from coach.push import dispatch, vapid  # noqa: F401  (imported before the clock starts)
+    from coach.push import vapid
     from coach.scheduler import tick
 
     app = create_app()
     with app.app_context():
-        db.session.execute(db.select(1))  # connect and load everything before the clock starts
+        # A running scheduler has ticked before: one tick a day early (nothing due then)
+        # loads the modules and compiles the statements before the clock starts.
         vapid.load(app)
-        db.session.commit()
+        tick(DUE - timedelta(days=1))
         ready.put(os.getpid())
         go.wait()
         started = time.perf_counter()
