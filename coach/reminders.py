@@ -175,10 +175,9 @@ def message(routine: dict[str, Any] | None, public_url: str) -> dict[str, Any]:
     phrase = _routine_phrase(routine)
     duration = _duration(routine.get("total_seconds"))
     title = f"Time for {duration} of {phrase}" if duration else f"Time for {phrase}"
-    return {
-        "type": "reminder",
-        "title": title,
-        "body": "Whenever you are ready: find a comfortable spot and tap to begin.",
-        "routine": slug,
-        "url": f"{base}/#/session/{slug}",
-    }
+    if routine.get("kind") in ("cold", "combined"):
+        # evidence.md: never hold the breath in or near cold water.
+        body = "Whenever you are ready: tap to begin, and keep breathing normally in the cold."
+    else:
+        body = "Whenever you are ready: sit comfortably and tap to begin."
+    return {"type": "reminder", "title": title, "body": body, "routine": slug, "url": f"{base}/#/session/{slug}"}
