@@ -37,6 +37,8 @@ def from_env(instance_path: str) -> dict:
         ],
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none trusted).
+        "COACH_TRUSTED_PROXIES": int(os.environ.get("COACH_TRUSTED_PROXIES", "0")),
         "TOKEN_TTL_DAYS": int(os.environ.get("COACH_TOKEN_TTL_DAYS", "30")),
         # Bodies over 1 MiB are refused with 413 before anything reads them.
         "MAX_CONTENT_LENGTH": MiB,

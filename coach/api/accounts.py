@@ -77,10 +77,15 @@ class PasswordSchema(Schema):
 
 @auth_blp.route("/register")
 class Register(MethodView):
+    from ..extensions import limiter
+
+    decorators = [limiter.limit("20 per hour")]  # per address: sign-up spam, email probing
+
     @auth_blp.doc(security=[])
     @auth_blp.arguments(RegisterSchema)
     @auth_blp.response(201, UserSchema)
     @auth_blp.alt_response(409, schema="Error", description="The email is taken.")
+    @auth_blp.alt_response(429, schema="Error", description="Too many sign-ups from this address.")
     def post(self, body):
         """Create an account"""
         try:
