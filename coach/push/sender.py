@@ -116,6 +116,7 @@ class Sender:
             self._loop.run_until_complete(self._session.close())
             self._session = None
         self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+        self._loop.run_until_complete(self._loop.shutdown_default_executor())  # the resolver's threads
         self._loop.close()
         self._loop = None
 
