@@ -55,8 +55,6 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(minutes=15)
 
-FINAL = {"sent", "failed", "skipped", "stale", "no_device", "unknown"}
-
 R = Reminder.__table__
 D = ReminderDelivery.__table__
 S = PushSubscription.__table__
