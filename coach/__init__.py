@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(unsubscribe_web)  # before `web`, whose catch-all path would shadow it
     app.register_blueprint(web)
     app.cli.add_command(coach_cli)
+    app.extensions["coach_up_since"] = models.utcnow()
     load_catalogue()  # validates the built-in routines at start-up: a bad one stops the app
     return app
 
