@@ -15,6 +15,7 @@ from sqlalchemy import and_, case, func, select
 
 from ..extensions import db
 from ..models import CustomRoutine, PracticeSession
+from ..routines.catalogue import BUILTIN_SLUGS
 from ..insights import CARE_COUNT, CARE_LOW_MOOD, CARE_WINDOW, RATINGS, MeasureSums, measure_columns
 from ..timeutil import zone
 from .period import STREAK_WINDOW_DAYS, Period, StreakWindow, period_for, streak_window
@@ -63,8 +64,8 @@ class WeekFigures:
         return sum(r.seconds for r in self.routines.values())
 
 
-def gather(targets: list[Target], as_of: datetime, builtin_slugs: frozenset[str] | set[str] = frozenset()) -> dict[int, WeekFigures]:
-    """Every target's week, counted up to `as_of`. `builtin_slugs` need no custom lookup."""
+def gather(targets: list[Target], as_of: datetime) -> dict[int, WeekFigures]:
+    """Every target's week, counted up to `as_of`."""
     if not targets:
         return {}
     periods: dict[tuple[str, date], Period] = {}
@@ -80,7 +81,7 @@ def gather(targets: list[Target], as_of: datetime, builtin_slugs: frozenset[str]
     _by_routine(figures)
     _streaks(figures, {t.user_id: windows[t.timezone] for t in targets})
     _care(figures, as_of)
-    _custom_names(figures, builtin_slugs)
+    _custom_names(figures)
     return figures
 
 
@@ -204,9 +205,9 @@ def _care(figures: dict[int, WeekFigures], as_of: datetime) -> None:
         figures[user_id].low_mood = int(low or 0) >= CARE_COUNT
 
 
-def _custom_names(figures: dict[int, WeekFigures], builtin_slugs) -> None:
+def _custom_names(figures: dict[int, WeekFigures]) -> None:
     """Definitions of the custom routines the batch's weeks mention: at most one statement."""
-    wanted = {(uid, slug) for uid, f in figures.items() for slug in f.routines if slug not in builtin_slugs}
+    wanted = {(uid, slug) for uid, f in figures.items() for slug in f.routines if slug not in BUILTIN_SLUGS}
     if not wanted:
         return
     stmt = select(CustomRoutine.user_id, CustomRoutine.slug, CustomRoutine.definition).where(

@@ -31,7 +31,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..extensions import db
 from ..mail import BackgroundSender, PermanentFailure, TemporaryFailure, transport_from_config
 from ..models import DigestDelivery, User
-from ..routines.catalogue import BUILTIN_SLUGS
 from ..timeutil import zone
 from .content import RoutineBook
 from .gather import Target, gather
@@ -150,7 +149,7 @@ def _claim_batch(now: datetime, batch_size: int, report: DigestReport) -> tuple[
 
 def _deliver(claims: list[Claim], now: datetime, transport, composer: Composer, report: DigestReport) -> _Outcomes:
     targets = [Target(c.user_id, c.timezone, covered_monday(c.planned_at, zone(c.timezone))) for c in claims]
-    figures = gather(targets, now, BUILTIN_SLUGS)
+    figures = gather(targets, now)
     book = RoutineBook()
     out = _Outcomes()
 
