@@ -9,7 +9,7 @@ Per batch of users (design.md, the database is the queue):
    next week; commit. From here on the week can only be sent once: a crash while sending
    loses that week's summary rather than sending it twice;
 3. add up the batch's weeks in a few statements (gather), render and send over one SMTP
-   connection;
+   connection (a sender thread sends each message while the next one is made);
 4. record the outcome: `sent`, `skipped` (no sessions and the user did not ask for empty
    weeks), `failed` (the server refused the recipient for good, 5xx: not retried, next
    week goes as usual). A temporary failure (4xx, refused or lost connection, timeout)
