@@ -32,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from dispatch import make_database  # noqa: E402  (the reminders benchmark's: a SQLite file, or a PostgreSQL database made and dropped)
+
 UTC = timezone.utc
 # Sunday 22 November 2026, 18:00 local, is due everywhere below by Monday 03:00 UTC (Los
 # Angeles is last, at 02:00 UTC) and no more than a day late anywhere (Sydney, 07:00 UTC Sunday).
@@ -101,26 +103,6 @@ class ServerProcess:
 
 
 # --- the database -----------------------------------------------------------------------------
-
-
-def make_database(postgres: str | None, workdir: Path):
-    if not postgres:
-        return f"sqlite:///{workdir / 'bench.sqlite3'}", None
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"coach_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(postgres).set(database=name).render_as_string(hide_password=False), drop
-
 
 def seed(users: int) -> int:
     """Users due at NOW, each with 7 sessions in the covered week and 3 the week before."""

@@ -12,7 +12,7 @@ from coach.digest.schedule import plan_digest
 from coach.extensions import db
 from coach.models import DigestDelivery, User
 from conftest import signup
-from sessions_fixtures import body, put, rfc3339
+from sessions_fixtures import add
 
 UTC = timezone.utc
 
@@ -35,15 +35,8 @@ def member(client, email: str, timezone: str, planned_from: datetime, **digest) 
 
 
 def record(client, who, started: datetime, seconds: float, routine: str = "box", pre=None, post=None, **extra) -> dict:
-    """A session through PUT /api/sessions/<uuid>."""
-    data = body(routine, rfc3339(started), rfc3339(started + timedelta(seconds=seconds)), **extra)
-    if pre is not None:
-        data["pre"] = pre
-    if post is not None:
-        data["post"] = post
-    r = put(client, who, data)
-    assert r.status_code == 201, r.get_json()
-    return r.get_json()
+    """A session of `seconds` through PUT /api/sessions/<uuid>."""
+    return add(client, who, started, seconds / 60, routine, pre, post, **extra)
 
 
 def user_of(who) -> User:
