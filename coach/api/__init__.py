@@ -39,3 +39,7 @@ def register_blueprints(api: Api) -> None:
 
     for blp in safety_blueprints:
         api.register_blueprint(blp)
+
+    from .plans import plans_blp
+
+    api.register_blueprint(plans_blp)
