@@ -1,6 +1,8 @@
 """`flask --app wsgi coach …`: tick, scheduler, serve."""
 from __future__ import annotations
 
+import signal
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -29,6 +31,8 @@ def tick_command(at):
 
     report = tick(at or utcnow())
     click.echo(f"tick at {report.at.isoformat()}: " + ", ".join(f"{k} {v}" for k, v in report.counts.items()))
+    if report.failed:
+        raise click.ClickException(f"failed steps: {', '.join(report.failed)} (see the log)")
 
 
 @coach_cli.command("scheduler")
@@ -36,8 +40,18 @@ def scheduler_command():
     """Run the scheduler alone (web workers then run with COACH_SCHEDULER=off)."""
     from .scheduler import make_scheduler
 
-    click.echo("scheduler: ticking every 30 s; Ctrl-C to stop")
-    make_scheduler(current_app._get_current_object(), blocking=True).start()
+    scheduler = make_scheduler(current_app._get_current_object(), blocking=True)
+
+    def stop(signum, _frame):
+        # Graceful: no new tick starts, and the running one finishes the rows it claimed.
+        click.echo(f"scheduler: {signal.Signals(signum).name}, finishing the current tick…")
+        scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo("scheduler: ticking every 30 s; SIGTERM or Ctrl-C stops it after the current tick")
+    scheduler.start()
+    click.echo("scheduler: stopped")
 
 
 @coach_cli.command("serve")

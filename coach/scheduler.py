@@ -25,15 +25,30 @@ PROCESS_NAME = f"{socket.gethostname()}:{os.getpid()}"
 class TickReport:
     at: datetime
     counts: dict[str, int] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
 
 
-def tick(now: datetime) -> TickReport:
+def _steps():
     from .digest.send import send_due as send_due_digests
     from .push.dispatch import send_due_reminders
 
+    return (("reminders", send_due_reminders), ("digests", send_due_digests))
+
+
+def tick(now: datetime) -> TickReport:
+    """One pass: every step claims its due rows, sends, records and re-plans.
+
+    A step that fails is logged and rolled back without keeping the other from running;
+    its rows stay due (or leased) and the next tick takes them again.
+    """
     report = TickReport(at=now)
-    report.counts["reminders"] = send_due_reminders(now).sent
-    report.counts["digests"] = send_due_digests(now).sent
+    for name, step in _steps():
+        try:
+            report.counts[name] = step(now).sent
+        except Exception:
+            db.session.rollback()
+            log.exception("tick step %s failed", name)
+            report.failed.append(name)
     _beat(now)
     return report
 

@@ -52,3 +52,27 @@ def test_tick_refuses_a_naive_instant(app):
     result = app.test_cli_runner().invoke(args=["coach", "tick", "--at", "2026-11-23T07:30:00"])
     assert result.exit_code == 2
     assert "offset" in result.output
+
+
+def test_a_failing_step_does_not_stop_the_others(app, monkeypatch):
+    from coach import scheduler
+
+    ran = []
+
+    class Done:
+        sent = 3
+
+    def broken(now):
+        raise RuntimeError("push service library blew up")
+
+    def fine(now):
+        ran.append(now)
+        return Done()
+
+    monkeypatch.setattr(scheduler, "_steps", lambda: (("reminders", broken), ("digests", fine)))
+    report = scheduler.tick(utcnow())
+    assert report.failed == ["reminders"]
+    assert report.counts == {"digests": 3}
+    assert len(ran) == 1
+    result = app.test_cli_runner().invoke(args=["coach", "tick"])
+    assert result.exit_code == 1 and "reminders" in result.output
