@@ -184,11 +184,14 @@ def test_a_crash_mid_send_never_sends_twice(client, push, monkeypatch):
     rid = remind(client, who, Z("2026-06-01T00:00Z"))
     at = reminder(rid).next_fire_at
 
+    class ProcessDied(BaseException):
+        """A crash, not an error: the tick's per-step `except Exception` must not absorb it."""
+
     def crash(*args, **kwargs):
-        raise RuntimeError("the process died after sending")
+        raise ProcessDied("the process died after sending")
 
     monkeypatch.setattr(dispatch, "_finish", crash)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ProcessDied):
         tick(at)
     db.session.rollback()
     monkeypatch.undo()

@@ -18,6 +18,7 @@ waiting on a distant push service. pywebpush supports both; the rules are the sa
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 import logging
 import time
 from dataclasses import dataclass
@@ -102,6 +103,12 @@ class Sender:
         self.timeout = timeout
         self._loop: asyncio.AbstractEventLoop | None = None
         self._session: aiohttp.ClientSession | None = None
+        # The loop runs on a thread of its own: the caller's thread may already run an event
+        # loop (an async host, a browser driver in the tests), where run_until_complete fails.
+        self._thread: ThreadPoolExecutor | None = None
+
+    def _run(self, coro):
+        return self._thread.submit(self._loop.run_until_complete, coro).result()
 
     def __enter__(self) -> Sender:
         return self
@@ -113,12 +120,14 @@ class Sender:
         if self._loop is None:
             return
         if self._session is not None:
-            self._loop.run_until_complete(self._session.close())
+            self._run(self._session.close())
             self._session = None
-        self._loop.run_until_complete(self._loop.shutdown_asyncgens())
-        self._loop.run_until_complete(self._loop.shutdown_default_executor())  # the resolver's threads
+        self._run(self._loop.shutdown_asyncgens())
+        self._run(self._loop.shutdown_default_executor())  # the resolver's threads
         self._loop.close()
         self._loop = None
+        self._thread.shutdown(wait=True)
+        self._thread = None
 
     def send_all(self, pushes: list[Push], budget: float | None = None) -> list[Outcome]:
         """Send every push, `concurrency` at a time; outcomes in the same order. Whatever
@@ -127,8 +136,9 @@ class Sender:
         if not pushes:
             return []
         if self._loop is None:
-            self._loop = asyncio.new_event_loop()  # this thread's own (the tick may run in any thread)
-        return self._loop.run_until_complete(self._send_all(pushes, budget))
+            self._loop = asyncio.new_event_loop()
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="push-sender")
+        return self._run(self._send_all(pushes, budget))
 
     async def _send_all(self, pushes: list[Push], budget: float | None) -> list[Outcome]:
         if self._session is None:
