@@ -61,6 +61,7 @@ def serve_command(host, port):
     """Development server: upgrades the schema, runs the API, the front end and (unless
     COACH_SCHEDULER=off) the scheduler in one process."""
     from flask_migrate import upgrade
+    from werkzeug.serving import run_simple
 
     from .scheduler import make_scheduler
 
@@ -71,7 +72,8 @@ def serve_command(host, port):
         scheduler = make_scheduler(app)
         scheduler.start()
     try:
-        app.run(host=host, port=port, use_reloader=False, threaded=True)
+        # run_simple, not app.run(): Flask ignores app.run() inside its own CLI.
+        run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         if scheduler:
             scheduler.shutdown(wait=True)
