@@ -2,24 +2,30 @@
 // an update that waits for the user's "Update" tap, offline start, GET-only same-origin
 // caching that never touches /api/, and the push, notificationclick and
 // pushsubscriptionchange handlers. VERSION is a digest of the shell: scripts/pwa_version.py.
-const VERSION = 'coach-959ec44b';
+const VERSION = 'coach-b8c29204';
 const SHELL = [
   '/',
   '/manifest.webmanifest',
   '/css/app.css',
   '/js/api.js',
   '/js/app.js',
+  '/js/care.js',
   '/js/charts.js',
   '/js/cold.js',
   '/js/cues.js',
   '/js/editor.js',
+  '/js/finder.js',
+  '/js/gate.js',
+  '/js/gentle.js',
   '/js/history.js',
   '/js/home.js',
+  '/js/hr.js',
   '/js/library.js',
   '/js/onboarding.js',
   '/js/outbox.js',
   '/js/pacer.js',
   '/js/plan.js',
+  '/js/plans.js',
   '/js/power.js',
   '/js/rating.js',
   '/js/reminders.js',
@@ -28,6 +34,7 @@ const SHELL = [
   '/js/settings.js',
   '/js/store.js',
   '/js/ui.js',
+  '/js/whathelps.js',
   '/icons/apple-touch-icon.png',
   '/icons/icon-192.png',
   '/icons/icon-512.png',

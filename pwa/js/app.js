@@ -13,12 +13,17 @@ const ROUTES = [
   [/^\/?$/, () => import('./home.js').then((m) => m.home()), 'home'],
   [/^\/library$/, (m, q) => import('./library.js').then((x) => x.library(q)), 'library'],
   [/^\/routine\/([^/]+)$/, (m) => import('./library.js').then((x) => x.routineDetail(dec(m[1]))), 'library'],
-  [/^\/run\/([^/]+)$/, (m) => import('./session.js').then((x) => x.runSession(dec(m[1]))), 'library'],
+  [/^\/run\/([^/]+)$/, (m, q) => import('./session.js').then((x) => x.runSession(dec(m[1]), q)), 'library'],
+  [/^\/plans$/, () => import('./plans.js').then((x) => x.plans()), 'library'],
+  [/^\/plan\/([^/]+)$/, (m) => import('./plans.js').then((x) => x.planDetail(dec(m[1]))), 'library'],
+  [/^\/finder$/, () => import('./finder.js').then((x) => x.finder()), 'library'],
   [/^\/history$/, () => import('./history.js').then((x) => x.history()), 'history'],
+  [/^\/what-helps$/, () => import('./whathelps.js').then((x) => x.whatHelps()), 'history'],
   [/^\/editor(?:\/([^/]+))?$/, (m) => import('./editor.js').then((x) => x.editor(m[1] && dec(m[1]))), 'library'],
   [/^\/reminders$/, () => import('./reminders.js').then((x) => x.reminders()), 'settings'],
   [/^\/settings$/, () => import('./settings.js').then((x) => x.settings()), 'settings'],
   [/^\/screening$/, (m, q) => import('./screening.js').then((x) => x.screening(q)), 'settings'],
+  [/^\/help$/, () => import('./care.js').then((x) => x.helpScreen()), null],
   [/^\/safety$/, () => safety(), null],
 ];
 

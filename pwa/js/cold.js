@@ -38,3 +38,21 @@ export function coldSeconds(timeline, elapsed) {
   }
   return Math.round(total / 100) / 10;
 }
+
+/** The routine with `seconds` of cold in all (a plan's step): cold phases in order until the
+ * total is reached (the last cold phase takes any rest); the final warm-up stays. */
+export function withColdSeconds(routine, seconds) {
+  const last = routine.phases.map((p) => p.action).lastIndexOf('cold');
+  let left = seconds;
+  const phases = [];
+  routine.phases.forEach((p, i) => {
+    if (p.action !== 'cold') {
+      if (left > 0 || i > last) phases.push(p);
+    } else if (left > 0) {
+      const secs = i === last ? left : Math.min(p.seconds, left);
+      phases.push({ ...p, seconds: secs });
+      left -= secs;
+    }
+  });
+  return { ...routine, phases, total_seconds: undefined };
+}

@@ -5,6 +5,7 @@ import { getCached } from './api.js';
 import { kv, sessions as localSessions } from './store.js';
 import { events } from './outbox.js';
 import { prePostChart, changeChart, streakCalendar, retentionChart } from './charts.js';
+import { careCard } from './care.js';
 
 export const items = (data) => (Array.isArray(data) ? data : data?.items || data?.sessions || []);
 
@@ -47,6 +48,7 @@ export async function history() {
     return;
   }
 
+  if (insights?.care?.show) body.prepend(await careCard());
   const totals = insights?.totals;
   if (totals) {
     body.append(h('p.lead', `${totals.sessions} sessions, ${Math.round(totals.minutes)} minutes in the last 90 days. Streak: ${totals.streak_days} day${totals.streak_days === 1 ? '' : 's'}.`));
@@ -65,6 +67,7 @@ export async function history() {
       hi: r.mood_delta.ci95?.[1] ?? null,
     }))));
   }
+  body.append(h('a.button.secondary.wide', { href: '#/what-helps' }, 'What helps me: a fair comparison'));
 
   body.append(streakCalendar(new Set(all.map((x) => localDay(x.started_at)))));
 

@@ -1,8 +1,13 @@
-// Home: today's suggestion, the streak, and a one-tap start of the last routine.
+// Home: care first when recent ratings were very low, then today's suggestion (never a
+// routine the safety screening does not allow), the streak, the plan in progress, and a
+// one-tap start of the last routine.
 import { h, mount } from './ui.js';
 import { getCached } from './api.js';
 import { kv, sessions } from './store.js';
 import { pending } from './outbox.js';
+import { allowed, screeningStatus } from './gate.js';
+import { careCard } from './care.js';
+import { activePlan } from './plans.js';
 
 function greeting() {
   const hour = new Date().getHours();
@@ -12,59 +17,65 @@ function greeting() {
   return 'Good evening';
 }
 
-/** The API's recommendation in whichever of its plain shapes it comes. */
-export function suggestion(rec, routines) {
-  const bySlug = (slug) => routines.find((r) => r.slug === slug);
+const START_TEXT = 'Slow breathing near six breaths a minute is the best-studied place to start.';
+
+/**
+ * The API's recommendation in whichever of its plain shapes it comes, as long as the
+ * screening allows its routine; otherwise (and its words with it) the gentle default.
+ */
+export function suggestion(rec, routines, status) {
+  const usable = (slug) => routines.find((r) => r.slug === slug && allowed(r, status));
   if (rec && typeof rec === 'object') {
     const slug = rec.routine || rec.slug;
     const text = rec.reason || rec.text || rec.message || '';
-    if (slug && bySlug(slug)) return { routine: bySlug(slug), text };
+    if (slug) {
+      if (usable(slug)) return { routine: usable(slug), text };
+      return { routine: usable('resonance') || null, text: START_TEXT };
+    }
   }
   // No routine named yet: slow breathing near 6 a minute is the best-studied start.
-  const text = (typeof rec === 'string' ? rec : rec?.text) || 'Slow breathing near six breaths a minute is the best-studied place to start.';
-  const fallback = bySlug('resonance') || routines[0];
+  const text = (typeof rec === 'string' ? rec : rec?.text) || START_TEXT;
+  const fallback = usable('resonance') || routines.find((r) => allowed(r, status));
   return fallback || text ? { routine: fallback || null, text } : null;
 }
 
 export async function home() {
-  const [insights, list, last, local] = await Promise.all([
+  const [insights, list, last, local, status] = await Promise.all([
     getCached('/api/insights?days=90').then((r) => r.data).catch(() => null),
     getCached('/api/routines').then((r) => r.data).catch(() => []),
     kv.get('lastRoutine'),
     sessions.all(),
+    screeningStatus(),
   ]);
   const routines = Array.isArray(list) ? list : [];
-  const s = suggestion(insights?.recommendation, routines);
+  const s = suggestion(insights?.recommendation, routines, status);
   const totals = insights?.totals || {};
   const waiting = pending(local, await kv.get('userId')).length;
   const streak = totals.streak_days || 0;
+  const again = last && allowed(routines.find((r) => r.slug === last.slug) || last.slug, status) ? last : null;
+  const [care, plan] = await Promise.all([insights?.care?.show ? careCard() : null, activePlan().catch(() => null)]);
 
   mount(h('section.screen.home',
     h('h1', greeting()),
-    insights?.care?.show ? careCard() : null,
+    care,
     s ? h('div.card.suggest',
       h('p.eyebrow', 'Today’s suggestion'),
       s.routine ? h('h2', s.routine.name) : null,
       s.text ? h('p', s.text) : null,
       s.routine ? h('a.button.primary', { href: `#/run/${encodeURIComponent(s.routine.slug)}` }, `Start ${s.routine.name}`) : null) : null,
+    plan,
     h('div.stats',
       stat(String(streak), streak === 1 ? 'day in a row' : 'days in a row'),
       stat(String(totals.sessions ?? 0), 'sessions'),
       stat(String(Math.round(totals.minutes ?? 0)), 'minutes')),
-    last ? h('a.button.secondary.wide', { href: `#/run/${encodeURIComponent(last.slug)}` }, `Again: ${last.name}`) : null,
+    again ? h('a.button.secondary.wide', { href: `#/run/${encodeURIComponent(again.slug)}` }, `Again: ${again.name}`) : null,
     waiting ? h('p.muted', `${waiting} session${waiting > 1 ? 's' : ''} saved on this phone, waiting to be sent.`) : null,
     h('nav.quick', { 'aria-label': 'More' },
-      h('a.button.link', { href: '#/library' }, 'All routines'),
-      h('a.button.link', { href: '#/reminders' }, 'Reminders'))));
+      h('a.button.link', { href: '#/what-helps' }, 'What helps me'),
+      h('a.button.link', { href: '#/plans' }, 'Plans'),
+      h('a.button.link', { href: '#/finder' }, 'Find your rate'))));
 }
 
 function stat(value, label) {
   return h('div.stat', h('span.stat-value', value), h('span.stat-label', label));
-}
-
-function careCard() {
-  return h('div.card.care', { role: 'note' },
-    h('h2', 'Go gently with yourself'),
-    h('p', 'Your mood has been low after several recent sessions. That happens, and you do not have to carry it alone. Talking with someone you trust, or with your doctor, can help.'),
-    h('p', 'If you feel unsafe or in crisis, call your local emergency number or a crisis line now.'));
 }

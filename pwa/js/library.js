@@ -22,6 +22,9 @@ export async function library(params) {
       }, label))),
     err,
     list,
+    h('div.actions',
+      h('a.button.secondary', { href: '#/plans' }, 'Four-week plans'),
+      h('a.button.secondary', { href: '#/finder' }, 'Find your resonance rate')),
     h('a.button.secondary.wide', { href: '#/editor' }, 'Make your own routine')));
   try {
     const { data, stale } = await getCached(kind ? `/api/routines?kind=${kind}` : '/api/routines');

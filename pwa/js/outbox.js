@@ -58,7 +58,7 @@ async function drain() {
       }
       if (err.status === 401) break; // wait for the next log-in
       // The server refused it for good (e.g. screening): keep it on the phone, say why.
-      await sessions.put({ ...record, sync: 'failed', error: err.message });
+      await sessions.put({ ...record, sync: 'failed', error: err.message, status: err.status });
       continue;
     }
     // Re-read: the record may have changed (a post rating added) while the PUT was in flight.

@@ -9,15 +9,15 @@ const SCALES = [
 ];
 
 /**
- * Resolves with {mood, anxiety, energy[, note]} or null when skipped.
+ * Resolves with {mood, anxiety, energy[, note]} (or the keys of `scales`) or null when skipped.
  * `initial` pre-fills (the post rating starts from the pre rating, so only change is asked).
  */
-export function ratingView({ title, intro, initial, withNote = false, skipLabel = 'Skip', nextLabel = 'Next' }) {
+export function ratingView({ title, intro, initial, withNote = false, skipLabel = 'Skip', nextLabel = 'Next', scales = SCALES }) {
   let finish;
   const done = new Promise((resolve) => { finish = resolve; });
   // Every slider starts in the middle, so no answer is suggested.
-  const values = { mood: 5, anxiety: 5, energy: 5, ...(initial || {}) };
-  const sliders = SCALES.map((scale) => {
+  const values = { ...Object.fromEntries(scales.map((x) => [x.key, 5])), ...(initial || {}) };
+  const sliders = scales.map((scale) => {
     const id = `rate-${scale.key}`;
     const out = h('output.rating-value', { htmlFor: id }, String(values[scale.key]));
     const input = h('input.big-range', {
@@ -38,7 +38,7 @@ export function ratingView({ title, intro, initial, withNote = false, skipLabel 
   const form = h('form.rating-form', {
     onsubmit: (ev) => {
       ev.preventDefault();
-      const result = { mood: values.mood, anxiety: values.anxiety, energy: values.energy };
+      const result = Object.fromEntries(scales.map((x) => [x.key, values[x.key]]));
       if (note && note.value.trim()) result.note = note.value.trim().slice(0, 500);
       finish(result);
     },

@@ -1,57 +1,53 @@
-// The safety questions for power breathing and cold plunges. Answers are private; a "yes"
-// never blocks the gentle routines, and the reason is given in plain words.
+// The safety questions (asked by the server: GET /api/me/screening gives them), answered yes
+// or no and saved with PUT. Then what they mean: open, best left out (why, and a gentler
+// routine), or still waiting for answers. A "yes" never closes the gentle breathing routines.
 import { h, mount, errorBox, busy } from './ui.js';
 import { getCached, put } from './api.js';
-
-const QUESTIONS = [
-  ['heart_condition', 'A heart condition'],
-  ['arrhythmia', 'An irregular heartbeat (arrhythmia)'],
-  ['high_blood_pressure', 'High blood pressure that is not under control'],
-  ['pregnancy', 'Pregnancy'],
-  ['epilepsy', 'Epilepsy or seizures'],
-  ['raynauds', 'Raynaud’s or another circulation problem'],
-  ['respiratory', 'Asthma, COPD or another lung condition'],
-  ['panic_disorder', 'Panic attacks or panic disorder'],
-];
+import { routineNames } from './gate.js';
 
 export async function screening(params) {
   const next = params.get('next');
   const err = errorBox();
-  let current = null;
-  try { current = (await getCached('/api/me/screening')).data; } catch { /* not answered yet */ }
-  const answers = current?.answers || {};
-  const inputs = QUESTIONS.map(([key, label]) => {
-    const yes = h('input', { type: 'radio', name: key, id: `${key}-yes`, value: 'yes', checked: answers[key] === true });
-    const no = h('input', { type: 'radio', name: key, id: `${key}-no`, value: 'no', checked: answers[key] === false, required: true });
-    return {
-      key,
-      value: () => yes.checked,
-      el: h('fieldset.question', h('legend', label),
-        h('span.choice', yes, h('label', { htmlFor: yes.id }, 'Yes')),
-        h('span.choice', no, h('label', { htmlFor: no.id }, 'No'))),
+  const [status, names] = await Promise.all([getCached('/api/me/screening').then((r) => r.data), routineNames()]);
+  const name = (slug) => names[slug] || slug;
+  const answers = status.answers || {};
+  const questions = status.questions.map(({ key, text }) => {
+    const radio = (value, label) => {
+      const input = h('input', { type: 'radio', name: key, id: `${key}-${value}`, value, required: true, checked: answers[key] === (value === 'yes') });
+      return h('span.choice', input, h('label', { htmlFor: input.id }, label));
     };
+    const yes = radio('yes', 'Yes');
+    return { key, yes: yes.firstChild, el: h('fieldset.question', h('legend', text), h('div.choices', yes, radio('no', 'No'))) };
   });
-  const result = h('div');
+  const result = h('div.screening-result', { 'aria-live': 'polite' });
   const save = h('button.primary', { type: 'submit' }, 'Save answers');
-  const showResult = (data) => {
-    result.replaceChildren(
-      data.blocked?.length ? h('div.card', h('h2', 'Best left out for now'),
-        h('ul', data.blocked.map((b) => h('li', h('strong', `${b.slug}: `), b.reason)))) : null,
-      data.cleared?.length ? h('p', `Open to you: ${data.cleared.join(', ')}.`) : null,
-      next && data.cleared?.includes(next) ? h('a.button.primary', { href: `#/run/${encodeURIComponent(next)}` }, 'Continue to the routine') : null);
+
+  const show = (data) => {
+    const nextOpen = next && data.cleared.includes(next);
+    result.replaceChildren(h('div.card',
+      h('h2', data.answers ? 'What your answers mean' : 'Not answered yet'),
+      data.blocked.length ? [h('h3', 'Best left out for now'), h('ul.plain-list', data.blocked.map((b) => h('li',
+        h('strong', name(b.slug)), h('p', b.reason),
+        b.alternative ? h('a.button.secondary', { href: `#/run/${encodeURIComponent(b.alternative)}` }, `Try ${name(b.alternative)} instead`) : null)))] : null,
+      data.needs_screening.length ? h('p', `Waiting for your answers: ${data.needs_screening.map(name).join(', ')}.`) : null,
+      data.cleared.length ? h('p', `Open to you: ${data.cleared.map(name).join(', ')}.`) : null,
+      h('p.small.muted', 'Every gentle breathing routine stays open whatever you answer.'),
+      nextOpen ? h('a.button.primary', { href: `#/run/${encodeURIComponent(next)}` }, `Continue to ${name(next)}`) : null));
   };
-  if (current) showResult(current);
-  mount(h('section.screen',
+  show(status);
+  mount(h('section.screen.screening',
     h('h1', 'Safety questions'),
-    h('p.lead', 'Do any of these apply to you? Power breathing and cold plunges strain the heart and breathing, so they stay closed when one does. Please talk to a doctor first.'),
+    h('p.lead', 'Power breathing and cold water ask a lot of the heart and breathing. A few yes-or-no questions keep them away from people they could harm. Your answers stay private.'),
     h('form', {
       onsubmit: (ev) => {
         ev.preventDefault();
         busy(save, err, async () => {
-          const body = { answers: Object.fromEntries(inputs.map((i) => [i.key, i.value()])) };
-          showResult(await put('/api/me/screening', body));
+          const body = { answers: Object.fromEntries(questions.map((q) => [q.key, q.yes.checked])) };
+          show(await put('/api/me/screening', body));
+          result.scrollIntoView({ block: 'start' });
         });
       },
-    }, inputs.map((i) => i.el), err, save),
-    result));
+    }, questions.map((q) => q.el), err, save),
+    result,
+    h('p.small.muted', 'If any of these apply to you, please talk to your doctor before trying strong breathing or cold-water practice.')));
 }

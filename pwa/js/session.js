@@ -4,13 +4,15 @@
 import { h, mount, fmtDuration, signed, errorBox, toast, hooks } from './ui.js';
 import { getCached } from './api.js';
 import { kv, sessions } from './store.js';
-import { save } from './outbox.js';
+import { save, sync } from './outbox.js';
 import { plan, cycleMs, cyclesForMinutes, needsWaterWarning } from './plan.js';
 import { pacerView, toggle } from './pacer.js';
 import { Cues } from './cues.js';
 import { ratingView } from './rating.js';
 import { runPower, hasOpenEnded } from './power.js';
-import { coldGuide, coldSeconds, waterInput } from './cold.js';
+import { coldGuide, coldSeconds, waterInput, withColdSeconds } from './cold.js';
+import { verdict, gateScreen, gateCard, screeningStatus, routineNames } from './gate.js';
+import { isSlowBreathing, gentleCard, withoutOverBreathing } from './gentle.js';
 
 export const WATER_WARNING = 'Never in or near water, never while driving; seated or lying down.';
 let active = null;
@@ -33,25 +35,21 @@ export async function loadRoutine(slug) {
   }
 }
 
-async function screeningClears(routine) {
-  if (!routine.requires_screening) return { ok: true };
-  try {
-    const { data } = await getCached('/api/me/screening');
-    const blocked = (data.blocked || []).find((b) => b.slug === routine.slug);
-    if ((data.cleared || []).includes(routine.slug)) return { ok: true };
-    return { ok: false, reason: blocked?.reason };
-  } catch {
-    return { ok: false };
-  }
-}
-
-export async function runSession(slug) {
-  const routine = await loadRoutine(slug);
-  const screening = await screeningClears(routine);
-  if (!screening.ok) return screeningNeeded(routine, screening.reason);
+/**
+ * `params` may carry a plan's step: `minutes` (a breathing routine's length) or `cold`
+ * (seconds of cold in all, for a one-round cold routine).
+ */
+export async function runSession(slug, params = new URLSearchParams()) {
+  let routine = await loadRoutine(slug);
+  const gate = verdict(routine, await screeningStatus());
+  if (gate) return gateScreen(routine, gate, await routineNames());
+  const cold = Math.min(600, Number(params.get('cold')) || 0);
+  if (cold > 0 && routine.cycles === 1) routine = withColdSeconds(routine, cold);
+  const planned = { minutes: Math.min(60, Number(params.get('minutes')) || 0), cold };
 
   const prefs = { sound: true, vibration: true, ...((await kv.get('cuePrefs')) || {}) };
-  const choice = await introView(routine, prefs);
+  const gentle = isSlowBreathing(routine) ? await gentleCard() : null;
+  const choice = await introView(routine, prefs, planned, gentle);
   if (!choice) return;
   kv.set('cuePrefs', { sound: choice.sound, vibration: choice.vibration });
   kv.set('lastRoutine', { slug: routine.slug, name: routine.name });
@@ -163,7 +161,7 @@ async function runRoutineBody(routine, choice, cues, record) {
 }
 
 /** The start screen: what it is, how long, the cautions, sound and vibration. */
-function introView(routine, prefs) {
+function introView(routine, prefs, planned, gentle) {
   return new Promise((resolve) => {
     const isPower = hasOpenEnded(routine);
     const isCold = routine.kind !== 'breathing';
@@ -175,14 +173,19 @@ function introView(routine, prefs) {
 
     let minutesSelect = null;
     if (!isPower && !isCold) {
-      const options = [...new Set([Math.round((perCycle * routine.cycles) / 60000), 2, 5, 10, 15, 20])]
+      const usual = Math.round((perCycle * routine.cycles) / 60000);
+      const options = [...new Set([usual, planned.minutes, 2, 5, 10, 15, 20])]
         .filter((m) => m >= 1).sort((a, b) => a - b);
-      const initial = Math.round((perCycle * routine.cycles) / 60000);
+      const initial = planned.minutes || usual;
+      if (initial !== usual) {
+        cycles = cyclesForMinutes(routine, initial);
+        showLength();
+      }
       minutesSelect = h('select', {
         id: 'length',
         onchange: () => {
           const m = Number(minutesSelect.value);
-          cycles = m === initial ? routine.cycles : cyclesForMinutes(routine, m);
+          cycles = m === usual ? routine.cycles : cyclesForMinutes(routine, m);
           showLength();
         },
       }, options.map((m) => h('option', { value: m, selected: m === initial }, `${m} minutes`)));
@@ -191,19 +194,21 @@ function introView(routine, prefs) {
     const sound = toggle('Sound', prefs.sound, (on) => { prefs.sound = on; });
     const vibration = navigator.vibrate ? toggle('Vibration', prefs.vibration, (on) => { prefs.vibration = on; }) : null;
     const warn = needsWaterWarning(routine);
-    const cautions = routine.cautions || []; // the server adds the standard ones by rule
+    const all = routine.cautions || []; // the server adds the standard ones by rule
+    const cautions = gentle ? withoutOverBreathing(all) : all;
 
     mount(h('section.screen',
       h('p.eyebrow', kindWord(routine)),
       h('h1', routine.name),
       routine.summary ? h('p.lead', routine.summary) : null,
       length,
+      planned.cold ? h('p', `Today’s step in your plan: ${fmtDuration(planned.cold)} of cold in all.`) : null,
       warn ? waterWarning() : null,
+      gentle,
       cautions.length ? h('div.card', h('h2', 'Before you start'), h('ul.cautions', cautions.map((c) => h('li', c)))) : null,
       minutesSelect ? h('div.field', h('label', { htmlFor: 'length' }, 'Length'), minutesSelect) : null,
       water,
       h('div.toggles', { role: 'group', 'aria-label': 'Cues' }, sound, vibration),
-      isCold || isPower ? null : h('p.small.muted', 'Breathe gently: small, slow breaths, not big deep ones. If you feel light-headed or tingly, breathe smaller or stop.'),
       h('div.actions',
         h('button.primary', { type: 'button', onclick: () => resolve({ cycles, water_temp_c: water?.value(), sound: prefs.sound, vibration: prefs.vibration }) }, 'Continue'),
         h('a.button.link', { href: `#/routine/${encodeURIComponent(routine.slug)}`, onclick: () => resolve(null) }, 'Back'))));
@@ -219,18 +224,6 @@ export function kindWord(routine) {
   return { breathing: 'Breathing', cold: 'Cold', combined: 'Breathing and cold' }[routine.kind] || 'Routine';
 }
 
-function screeningNeeded(routine, reason) {
-  mount(h('section.screen',
-    h('h1', routine.name),
-    h('p.lead', reason
-      ? `Your safety answers suggest skipping this one: ${reason}`
-      : 'This routine asks a few safety questions first, because it can strain the heart and breathing.'),
-    h('p', 'Please talk to a doctor first if any of them apply to you. The gentle breathing routines are always open.'),
-    h('div.actions',
-      h('a.button.primary', { href: `#/screening?next=${encodeURIComponent(routine.slug)}` }, 'Answer the safety questions'),
-      h('a.button.link', { href: '#/library' }, 'Back to the library'))));
-}
-
 function resultView(routine, record, pre, post, outcome) {
   const lines = [];
   if (pre && post) {
@@ -243,15 +236,29 @@ function resultView(routine, record, pre, post, outcome) {
   }
   const mins = (Date.parse(record.ended_at) - Date.parse(record.started_at)) / 1000;
   const err = errorBox();
+  const saved = h('p.muted', navigator.onLine ? 'Saved.' : 'Saved on this phone; it will be sent when you are back online.');
   mount(h('section.screen.result',
     h('h1', outcome.endedEarly ? 'Saved, ended early' : 'Well done'),
     h('p.lead', `${routine.name}, ${fmtDuration(mins)}.`),
     lines,
-    h('p.muted', navigator.onLine ? 'Saved.' : 'Saved on this phone; it will be sent when you are back online.'),
+    saved,
     err,
     h('div.actions',
       h('a.button.primary', { href: '#/' }, 'Done'),
       h('a.button.link', { href: '#/history' }, 'See history'))));
   toast('Session saved');
+  explainRefusal(routine, record.uuid, saved);
+}
+
+/** If the server refused the session (the screening changed meanwhile): say why, kindly. */
+async function explainRefusal(routine, uuid, saved) {
+  await sync().catch(() => {});
+  const stored = await sessions.get(uuid);
+  if (stored?.sync !== 'failed' || stored.status !== 403 || !saved.isConnected) return;
+  const status = await screeningStatus();
+  const alternative = status?.blocked?.find((b) => b.slug === routine.slug)?.alternative;
+  const v = { state: 'blocked', reason: stored.error, alternative };
+  saved.replaceWith(gateCard(routine, v, await routineNames(), { sessionRefused: true }));
+  toast('This session could not be recorded.');
 }
 

@@ -23,7 +23,8 @@ export async function settings() {
     h('div.card', h('h2', 'Reminders and safety'),
       h('div.actions',
         h('a.button.secondary', { href: '#/reminders' }, 'Reminders'),
-        h('a.button.secondary', { href: '#/screening' }, 'Safety questions'))),
+        h('a.button.secondary', { href: '#/screening' }, 'Safety questions'),
+        h('a.button.secondary', { href: '#/help' }, 'Where to find help'))),
     exportCard(),
     accountCard()));
 }
@@ -71,7 +72,7 @@ function resonanceCard(me) {
   h('p.small.muted', 'Most adults’ resonance lies between 4.5 and 6.5 breaths a minute. Resonance breathing paces at this rate.'),
   h('label', { htmlFor: 'bpm' }, 'Breaths a minute'), bpm, out,
   err,
-  save);
+  h('div.actions', save, h('a.button.link', { href: '#/finder' }, 'Find it with the guided finder')));
 }
 
 function exportCard() {
