@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import config, errors, http_headers
+from . import config, errors, http_headers, logs
 from .extensions import api as openapi, db, limiter, migrate
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
@@ -22,6 +22,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     _require_secret_key(app)
+    if not app.testing:
+        logs.configure()
     if app.config["COACH_TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

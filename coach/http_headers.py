@@ -41,13 +41,20 @@ def _finish(response):
     if request_id:
         headers["X-Request-ID"] = request_id
         # Only method, path, status and timing: never bodies, tokens or query strings.
+        duration_ms = round((time.perf_counter() - g.started) * 1000, 1)
         log.info(
             "%s %s %s %.1fms",
             request.method,
             request.path,
             response.status_code,
-            (time.perf_counter() - g.started) * 1000,
-            extra={"request_id": request_id},
+            duration_ms,
+            extra={
+                "request_id": request_id,
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": duration_ms,
+            },
         )
     return response
 

@@ -41,3 +41,17 @@ def test_request_log_has_no_tokens_or_passwords(client, caplog):
     assert "GET /api/me 200" in text
     assert token not in text and "secret password 1" not in text
     assert all(getattr(r, "request_id", None) for r in caplog.records if r.name == "coach.request")
+
+
+def test_log_lines_are_json_with_the_request_fields(client, caplog):
+    import json
+
+    from coach.logs import JsonFormatter
+
+    caplog.set_level(logging.INFO, logger="coach.request")
+    client.get("/healthz", headers={"X-Request-ID": "req-12345678"})
+    record = next(r for r in caplog.records if r.name == "coach.request")
+    line = json.loads(JsonFormatter().format(record))
+    assert line["request_id"] == "req-12345678"
+    assert (line["method"], line["path"], line["status"]) == ("GET", "/healthz", 200)
+    assert line["level"] == "info" and isinstance(line["duration_ms"], float)
