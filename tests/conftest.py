@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -81,19 +82,28 @@ def app_config():
     return {}
 
 
-@pytest.fixture
-def app(database_url, tmp_path, app_config):
-    app = make_app(database_url, tmp_path, **app_config)
+@contextmanager
+def app_with_db(database_url: str, tmp_path, **overrides):
+    """An app whose schema is ready, inside its app context; PostgreSQL tables are emptied after."""
+    app = make_app(database_url, tmp_path, **overrides)
     with app.app_context():
         if database_url.startswith("sqlite"):
             db.create_all()
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            if not database_url.startswith("sqlite"):
+                tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+                with db.engine.begin() as conn:
+                    conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_config):
+    with app_with_db(database_url, tmp_path, **app_config) as app:
         yield app
-        db.session.remove()
-        if not database_url.startswith("sqlite"):
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        db.engine.dispose()
 
 
 @pytest.fixture

@@ -142,12 +142,9 @@ def test_delete_me_needs_the_password_and_then_removes_everything(client, alice,
 
 
 def test_login_is_rate_limited_per_email(database_url, tmp_path):
-    from conftest import make_app
+    from conftest import app_with_db
 
-    app = make_app(database_url, tmp_path, RATELIMIT_ENABLED=True)
-    with app.app_context():
-        if database_url.startswith("sqlite"):
-            db.create_all()
+    with app_with_db(database_url, tmp_path, RATELIMIT_ENABLED=True) as app:
         client = app.test_client()
         signup(client, "carol@example.com")  # one login
         codes = []
@@ -165,13 +162,6 @@ def test_login_is_rate_limited_per_email(database_url, tmp_path):
         # Another email is not held up by carol's limit.
         r = client.post("/api/auth/login", json={"email": "dave@example.com", "password": "x"}, environ_base={"REMOTE_ADDR": "10.0.1.1"})
         assert r.status_code == 401
-        db.session.remove()
-        if not database_url.startswith("sqlite"):
-            from sqlalchemy import text
-
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
 def test_production_hashing_is_at_least_owasp_strength(_cheap_password_hashing):

@@ -2,24 +2,14 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 
-from coach.extensions import db
-from conftest import make_app, signup
+from conftest import app_with_db, signup
 
 
 @pytest.fixture
 def limited(database_url, tmp_path):
-    app = make_app(database_url, tmp_path, RATELIMIT_ENABLED=True)
-    with app.app_context():
-        if database_url.startswith("sqlite"):
-            db.create_all()
+    with app_with_db(database_url, tmp_path, RATELIMIT_ENABLED=True) as app:
         yield app.test_client()
-        db.session.remove()
-        if not database_url.startswith("sqlite"):
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
 def test_register_is_limited_per_address(limited):
