@@ -145,11 +145,11 @@ async function resultView(steps) {
   }
   const best = result.best_bpm;
   const hasHr = result.steps.some((x) => x.hr_swing_bpm !== null && x.hr_swing_bpm !== undefined);
-  const head = ['Pace', 'Calm, comfort', ...(hasHr ? ['Swing (beats/min)', 'RMSSD (ms)'] : [])];
+  const head = ['Pace', 'Score (calm, comfort)', ...(hasHr ? ['Swing (beats/min)', 'RMSSD (ms)'] : [])];
   const cell = (v, digits) => (v === null || v === undefined ? '–' : v.toFixed(digits));
   const rows = result.steps.map((x) => h(`tr${x.bpm === best ? '.best' : ''}`,
     h('th', { scope: 'row' }, `${x.bpm.toFixed(1)}${x.bpm === best ? ' (best)' : ''}`),
-    h('td', `${x.calm}, ${x.comfort}`),
+    h('td', `${x.score.toFixed(1)} (${x.calm}, ${x.comfort})`),
     hasHr ? [h('td', cell(x.hr_swing_bpm, 1)), h('td', cell(x.rmssd_ms, 0))] : null));
   const err = errorBox();
   const same = me && me.resonance_bpm === best;
