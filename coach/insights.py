@@ -363,6 +363,19 @@ def recommend(rows: list[dict], names: dict[str, str], total_sessions: int) -> d
 
 # --- the whole page -----------------------------------------------------------------------
 
+def _startable(user: User, rows: list[dict]) -> list[dict]:
+    """The rows a recommendation may name: routines that still exist and that the user's
+    screening allows (a blocked routine is never suggested)."""
+    from .routines.service import get_routine
+    from .screening import check
+
+    def allowed(slug: str) -> bool:
+        routine = get_routine(user, slug)
+        return routine is not None and check(user, routine) is None
+
+    return [r for r in rows if allowed(r["routine"])]
+
+
 def summary(user: User, now: datetime, days: int = 90) -> dict:
     """GET /api/insights: the last `days` days (sessions started since now − days)."""
     start = now - timedelta(days=days)
@@ -410,7 +423,7 @@ def summary(user: User, now: datetime, days: int = 90) -> dict:
             }
             for b in weekly(user, start, now + timedelta(microseconds=1))  # weeks up to and including now
         ],
-        "recommendation": recommend(rows, names, total_sessions),
+        "recommendation": recommend(_startable(user, rows), names, total_sessions),
         "care": care(user),
     }
 
