@@ -53,6 +53,7 @@ def serve():
     from coach.extensions import db
 
     tmp = Path(tempfile.mkdtemp(prefix="coach-bench-"))
+    os.environ.setdefault("COACH_LOG_LEVEL", "WARNING")  # the figures, not a line per file
     app = create_app({
         "SECRET_KEY": "bench",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'coach.sqlite3'}",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import datetime, timezone
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
@@ -23,13 +24,15 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure(level: int = logging.INFO) -> None:
-    """JSON lines on stderr, once per process, unless logging was set up already."""
+def configure() -> None:
+    """JSON lines on stderr at COACH_LOG_LEVEL (default INFO), once per process, unless
+    logging was set up already."""
+    level = os.environ.get("COACH_LOG_LEVEL", "INFO").upper()
     root = logging.getLogger()
     if root.handlers:
         return
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
-    root.setLevel(level)
+    root.setLevel(level if level in logging.getLevelNamesMapping() else logging.INFO)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the request log says it better
