@@ -143,6 +143,7 @@ def main() -> None:
         "COACH_SCHEDULER": "off",
         "RATELIMIT_ENABLED": "false",
         "COACH_INSTANCE_PATH": str(work),
+        "COACH_LOG_LEVEL": os.environ.get("COACH_LOG_LEVEL", "INFO"),  # a line per request, as in production
     }
     subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
 
@@ -156,11 +157,14 @@ def main() -> None:
         call(coach, "POST", "/api/auth/register", {"email": email, "password": password, "timezone": "Europe/Berlin"})
         token = call(coach, "POST", "/api/auth/login", {"email": email, "password": password})["token"]
         seed_year(database_url, email)
+        # The PUT load writes as another user, so the insights figure is over exactly one year.
+        call(coach, "POST", "/api/auth/register", {"email": "writer@example.com", "password": password, "timezone": "Europe/Berlin"})
+        writer = call(coach, "POST", "/api/auth/login", {"email": "writer@example.com", "password": password})["token"]
         insights = call(coach, "GET", "/api/insights?days=365", token=token)
         assert insights["totals"]["sessions"] > 600, insights["totals"]
 
         script = work / "put.lua"
-        script.write_text(PUT_LUA.replace("TOKEN", token))
+        script.write_text(PUT_LUA.replace("TOKEN", writer))
         insights_script = work / "insights.lua"
         insights_script.write_text(f'wrk.headers["Authorization"] = "Bearer {token}"\n')
 
