@@ -9,15 +9,24 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from .. import accounts
 from ..models import utcnow
 from ..timeutil import is_valid_zone, parse_hhmm
+from . import input_guard
+from .fields import JSONBoolean, JSONNumber
 from .security import current_user, login_required
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Register, log in and out.")
 me_blp = Blueprint("me", __name__, url_prefix="/api/me", description="The signed-in user's profile and data.")
+# Guards every /api/ request, whichever blueprint answers it (an app-wide hook, recorded once here).
+auth_blp.before_app_request(input_guard.check_request)
 
 
 def validate_zone(value: str) -> None:
     if not is_valid_zone(value):
         raise ValidationError("Not a known IANA time zone, e.g. Europe/Berlin.")
+
+
+# HH:MM as OpenAPI states it (the validator below is the rule; this documents it).
+HHMM = {"pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$"}
+ZONE = {"description": "An IANA time zone name.", "example": "Europe/Berlin"}
 
 
 def validate_hhmm(value: str) -> None:
@@ -30,7 +39,7 @@ def validate_hhmm(value: str) -> None:
 class RegisterSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=1024))
-    timezone = fields.String(required=True, validate=[validate.Length(max=64), validate_zone])
+    timezone = fields.String(required=True, validate=[validate.Length(max=64), validate_zone], metadata=ZONE)
 
 
 class LoginSchema(Schema):
@@ -39,10 +48,10 @@ class LoginSchema(Schema):
 
 
 class DigestSettingsSchema(Schema):
-    enabled = fields.Boolean()
-    weekday = fields.Integer(validate=validate.Range(0, 6), metadata={"description": "0 = Monday … 6 = Sunday"})
-    local_time = fields.String(validate=validate_hhmm, metadata={"example": "18:00"})
-    send_empty = fields.Boolean(
+    enabled = JSONBoolean()
+    weekday = fields.Integer(strict=True, validate=validate.Range(0, 6), metadata={"description": "0 = Monday … 6 = Sunday"})
+    local_time = fields.String(validate=validate_hhmm, metadata={**HHMM, "example": "18:00"})
+    send_empty = JSONBoolean(
         metadata={"description": "Send the weekly summary even for a week without sessions (default false)."}
     )
 
@@ -60,9 +69,9 @@ class MeSchema(UserSchema):
 
 
 class MePatchSchema(Schema):
-    timezone = fields.String(validate=[validate.Length(max=64), validate_zone])
+    timezone = fields.String(validate=[validate.Length(max=64), validate_zone], metadata=ZONE)
     digest = fields.Nested(DigestSettingsSchema)
-    resonance_bpm = fields.Float(validate=validate.Range(4.0, 7.5), allow_nan=False)
+    resonance_bpm = JSONNumber(validate=validate.Range(4.0, 7.5))
 
 
 class LoginAnswerSchema(Schema):
@@ -95,9 +104,7 @@ class Register(MethodView):
 
 
 def _login_email_key() -> str:
-    from flask import request
-
-    body = request.get_json(silent=True)
+    body = input_guard.json_body()  # the limiter asks before the input guard has run
     email = body.get("email") if isinstance(body, dict) else None
     return f"login-email:{accounts.normalise_email(email) if isinstance(email, str) else ''}"
 
@@ -142,7 +149,7 @@ class Me(MethodView):
         return current_user()
 
     @login_required
-    @me_blp.arguments(MePatchSchema)
+    @me_blp.arguments(MePatchSchema, required=False)  # no body: nothing changes
     @me_blp.response(200, MeSchema)
     def patch(self, changes):
         """Change time zone, weekly email schedule or resonance rate"""

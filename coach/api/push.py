@@ -15,6 +15,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from ..models import utcnow
 from ..push import subscriptions, vapid
 from ..push.guard import MAX_ENDPOINT_LENGTH, EndpointRefused
+from .fields import JSONNumber
 from .security import current_user, login_required
 
 push_blp = Blueprint(
@@ -60,18 +61,38 @@ def validate_auth(value: str) -> None:
 
 
 class KeysSchema(Schema):
-    p256dh = fields.String(required=True, validate=[validate.Length(max=128), validate_p256dh])
-    auth = fields.String(required=True, validate=[validate.Length(max=64), validate_auth])
+    # The patterns state the lengths (65 and 16 bytes in base64url); p256dh must also be a point on P-256.
+    p256dh = fields.String(
+        required=True,
+        validate=[validate.Length(max=128), validate_p256dh],
+        metadata={
+            "pattern": "^[A-Za-z0-9_-]{87}=?$",
+            "description": "An uncompressed P-256 public key, base64url.",
+            "example": "BL4EEyb7R3NawhRHZKLDfJzHq20-CaV7AjlCUK1vl5ulG1A0m7j7-o8eEm-TFsBiV1lM9eOTSCWncV3ql4__AHw",
+        },
+    )
+    auth = fields.String(
+        required=True,
+        validate=[validate.Length(max=64), validate_auth],
+        metadata={
+            "pattern": "^[A-Za-z0-9_-]{22}(==)?$",
+            "description": "16 random bytes, base64url.",
+            "example": "Is_uhy5Eq3ZhQwKx8upnjQ",
+        },
+    )
 
 
 class SubscriptionInSchema(Schema):
     """A browser's `PushSubscription.toJSON()`."""
 
-    endpoint = fields.String(required=True, validate=validate.Length(min=1, max=MAX_ENDPOINT_LENGTH))
-    expirationTime = fields.Float(  # noqa: N815 (the browser's name)
+    endpoint = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_ENDPOINT_LENGTH),
+        metadata={"example": "https://fcm.googleapis.com/fcm/send/dQw4w9WgXcQ:APA91bH"},
+    )
+    expirationTime = JSONNumber(  # noqa: N815 (the browser's name)
         allow_none=True,
         load_default=None,
-        allow_nan=False,
         validate=validate.Range(0, MAX_EXPIRATION_MS),
         metadata={"description": "Milliseconds since the epoch, or null."},
     )

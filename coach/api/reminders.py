@@ -7,7 +7,9 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from .. import reminders
 from ..models import utcnow
-from .accounts import validate_hhmm
+from .accounts import HHMM, validate_hhmm
+from .fields import JSONBoolean
+from .paths import ROW_ID
 from .security import current_user, login_required
 
 reminders_blp = Blueprint(
@@ -31,17 +33,17 @@ def validate_weekdays(value: list[int]) -> None:
 
 class ReminderSchema(Schema):
     id = fields.Integer(dump_only=True)
-    local_time = fields.String(required=True, validate=validate_hhmm, metadata={"example": "07:30"})
+    local_time = fields.String(required=True, validate=validate_hhmm, metadata={**HHMM, "example": "07:30"})
     weekdays = fields.List(
         fields.Integer(validate=validate.Range(0, 6), strict=True),
         required=True,
         validate=[validate.Length(min=1, max=7), validate_weekdays],
-        metadata={"description": "0 = Monday … 6 = Sunday", "example": [0, 1, 2, 3, 4]},
+        metadata={"description": "0 = Monday … 6 = Sunday", "example": [0, 1, 2, 3, 4], "uniqueItems": True},
     )
     routine = fields.String(
         allow_none=True, load_default=None, validate=validate.Length(min=1, max=64), metadata={"example": "resonance"}
     )
-    enabled = fields.Boolean(load_default=True)
+    enabled = JSONBoolean(load_default=True)
     next_fire_at = fields.DateTime(
         dump_only=True, allow_none=True, metadata={"description": "The UTC instant it will be sent; null while off."}
     )
@@ -49,12 +51,14 @@ class ReminderSchema(Schema):
 
 
 class ReminderPatchSchema(Schema):
-    local_time = fields.String(validate=validate_hhmm)
+    local_time = fields.String(validate=validate_hhmm, metadata=HHMM)
     weekdays = fields.List(
-        fields.Integer(validate=validate.Range(0, 6), strict=True), validate=[validate.Length(min=1, max=7), validate_weekdays]
+        fields.Integer(validate=validate.Range(0, 6), strict=True),
+        validate=[validate.Length(min=1, max=7), validate_weekdays],
+        metadata={"uniqueItems": True},
     )
     routine = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
-    enabled = fields.Boolean()
+    enabled = JSONBoolean()
 
 
 class SnoozeSchema(Schema):
@@ -95,7 +99,7 @@ class Reminders(MethodView):
             abort(409, message=f"You already have {reminders.MAX_REMINDERS} reminders; remove one to add another.")
 
 
-@reminders_blp.route("/<int:reminder_id>")
+@reminders_blp.route(f"/<{ROW_ID}:reminder_id>")
 class ReminderById(MethodView):
     @login_required
     @reminders_blp.response(200, ReminderSchema)
@@ -105,7 +109,7 @@ class ReminderById(MethodView):
         return _own(reminder_id)
 
     @login_required
-    @reminders_blp.arguments(ReminderPatchSchema)
+    @reminders_blp.arguments(ReminderPatchSchema, required=False)  # no body: nothing changes
     @reminders_blp.response(200, ReminderSchema)
     @reminders_blp.alt_response(404, schema="Error", description="No such reminder (or someone else's).")
     @reminders_blp.alt_response(422, schema="Error", description="Invalid fields or an unknown routine.")
@@ -125,7 +129,7 @@ class ReminderById(MethodView):
         reminders.delete_reminder(_own(reminder_id))
 
 
-@reminders_blp.route("/<int:reminder_id>/snooze")
+@reminders_blp.route(f"/<{ROW_ID}:reminder_id>/snooze")
 class Snooze(MethodView):
     @login_required
     @reminders_blp.arguments(SnoozeSchema)

@@ -12,6 +12,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from .. import care, resonance, screening, what_helps
 from ..models import utcnow
+from .fields import JSONBoolean, JSONNumber
+from .paths import ROW_ID
 from .security import current_user, login_required
 
 screening_blp = Blueprint(
@@ -30,27 +32,6 @@ care_blp = Blueprint(
     "care", __name__, url_prefix="/api/care", description="Where to find help: crisis lines by country."
 )
 blueprints = (screening_blp, resonance_blp, what_helps_blp, care_blp)
-
-
-class JSONNumber(fields.Float):
-    """A JSON number (a string such as "5.5" is refused, unlike fields.Float)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(allow_nan=False, **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, (str, bool)):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-class JSONBoolean(fields.Boolean):
-    """A JSON true or false ("yes", 1 and the like are refused: an answer must be meant)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
 
 
 # --- screening -----------------------------------------------------------------------------
@@ -117,6 +98,8 @@ class Screening(MethodView):
 # --- resonance finder -------------------------------------------------------------------------
 
 def _tenth_of_a_breath(value: float) -> None:
+    if not resonance.MIN_BPM <= value <= resonance.MAX_BPM:
+        return  # the range validator says so (and a huge value would overflow the quantize: a 500)
     exact = Decimal(repr(value))
     if exact != exact.quantize(Decimal("0.1")):
         raise ValidationError("Use at most one decimal place, e.g. 5.5.")
@@ -195,7 +178,7 @@ class ResonanceAssessments(MethodView):
             abort(422, message="Some fields are not valid.", messages=exc.errors)
 
 
-@resonance_blp.route("/assessments/<int:assessment_id>")
+@resonance_blp.route(f"/assessments/<{ROW_ID}:assessment_id>")
 class ResonanceAssessmentOne(MethodView):
     @login_required
     @resonance_blp.response(200, ResonanceAssessmentSchema)
@@ -292,7 +275,7 @@ class WhatHelps(MethodView):
 @what_helps_blp.route("/surprise")
 class Surprise(MethodView):
     @login_required
-    @what_helps_blp.arguments(SurpriseInSchema)
+    @what_helps_blp.arguments(SurpriseInSchema, required=False)  # no body: the most practised routines
     @what_helps_blp.response(200, SurpriseSchema)
     def post(self, body):
         """Surprise me: one of my favourite routines, chosen fairly at random"""
@@ -312,7 +295,11 @@ def _country(value: str) -> None:
 class CareQuerySchema(Schema):
     country = fields.String(
         validate=[validate.Length(2, 2), _country],
-        metadata={"description": "ISO 3166-1 alpha-2 (UK is read as GB). Absent: the country of the user's time zone."},
+        metadata={
+            "description": "ISO 3166-1 alpha-2 (UK is read as GB). Absent: the country of the user's time zone.",
+            "pattern": "^[A-Za-z]{2}$",
+            "example": "DE",
+        },
     )
 
 

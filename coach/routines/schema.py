@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ..api.fields import JSONBoolean
+
 ACTIONS = ("inhale", "hold", "exhale", "hold_empty", "sigh_inhale", "cold", "rest", "prepare")
 BREATH_HOLDS = frozenset({"hold", "hold_empty"})
 BREATHING_ACTIONS = frozenset({"inhale", "exhale", "hold", "hold_empty", "sigh_inhale"})
@@ -58,8 +60,10 @@ def _not_blank(value: str) -> None:
         raise ValidationError("Must not be blank.")
 
 
-def text(max_length: int, **kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(max=max_length), _not_blank], **kwargs)
+def text(max_length: int, metadata: dict | None = None, **kwargs) -> fields.String:
+    # OpenAPI states "not blank" as a pattern: at least one character that is not white space.
+    metadata = {"pattern": r"\S", **(metadata or {})}
+    return fields.String(validate=[validate.Length(max=max_length), _not_blank], metadata=metadata, **kwargs)
 
 
 class Seconds(fields.Float):
@@ -98,7 +102,7 @@ class PhaseSchema(Schema):
         validate=validate.Length(max=CUE_MAX),
         metadata={"description": "What the pacer says or shows during the phase"},
     )
-    open_ended = fields.Boolean(
+    open_ended = JSONBoolean(
         load_default=False,
         metadata={
             "description": "Only for hold and hold_empty: the person ends the phase (a tap); "

@@ -1,0 +1,29 @@
+"""Strict JSON fields: a value of the JSON type the OpenAPI document states, nothing coerced.
+
+marshmallow's own Boolean takes 0, 1, "yes" and "on", and its Float takes "5.5"; the document
+says boolean and number, so anything else is refused with 422.
+"""
+from __future__ import annotations
+
+from marshmallow import fields
+
+
+class JSONNumber(fields.Float):
+    """A JSON number (a string such as "5.5" is refused, unlike fields.Float)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_nan=False, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, (str, bool)):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class JSONBoolean(fields.Boolean):
+    """A JSON true or false ("yes", 1 and the like are refused: an answer must be meant)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
