@@ -5,8 +5,11 @@ from flask_smorest import Api
 
 
 def register_blueprints(api: Api) -> None:
+    from . import openapi_rules
     from .accounts import auth_blp, me_blp
     from .health import health_blp
+
+    openapi_rules.install(api)
 
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A token from POST /api/auth/login"}
