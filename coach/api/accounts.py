@@ -10,7 +10,7 @@ from .. import accounts
 from ..models import utcnow
 from ..timeutil import is_valid_zone, parse_hhmm
 from . import input_guard
-from .fields import JSONBoolean, JSONNumber
+from ..fields import JSONBoolean, JSONNumber
 from .security import current_user, login_required
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Register, log in and out.")

@@ -15,7 +15,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from ..models import utcnow
 from ..push import subscriptions, vapid
 from ..push.guard import MAX_ENDPOINT_LENGTH, EndpointRefused
-from .fields import JSONNumber
+from ..fields import JSONNumber
 from .security import current_user, login_required
 
 push_blp = Blueprint(

@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from .. import reminders
 from ..models import utcnow
 from .accounts import HHMM, validate_hhmm
-from .fields import JSONBoolean
+from ..fields import JSONBoolean
 from .paths import ROW_ID
 from .security import current_user, login_required
 

@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from .. import care, resonance, screening, what_helps
 from ..models import utcnow
-from .fields import JSONBoolean, JSONNumber
+from ..fields import JSONBoolean, JSONNumber
 from .paths import ROW_ID
 from .security import current_user, login_required
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..api.fields import JSONBoolean
+from ..fields import JSONBoolean
 
 ACTIONS = ("inhale", "hold", "exhale", "hold_empty", "sigh_inhale", "cold", "rest", "prepare")
 BREATH_HOLDS = frozenset({"hold", "hold_empty"})
