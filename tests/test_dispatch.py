@@ -179,33 +179,70 @@ def test_repeated_ticks_send_each_occurrence_once(client, push):
     assert [(d.planned_at, d.status) for d in deliveries(rid)] == [(at, "sent")]
 
 
-def test_a_crash_mid_send_never_sends_twice(client, push, monkeypatch):
-    who = person(client, push)
+class ProcessDied(BaseException):
+    """A crash, not an error: the tick's per-step `except Exception` must not absorb it."""
+
+
+def _die(*args, **kwargs):
+    raise ProcessDied("the process died")
+
+
+def test_a_crash_after_sending_sends_nothing_again(client, push, monkeypatch):
+    """Each device reached is committed while the batch sends, so a process that dies after
+    sending (before the batch is finished) leaves nothing for the next tick to repeat."""
+    who = person(client, push, devices=2)
     rid = remind(client, who, Z("2026-06-01T00:00Z"))
     at = reminder(rid).next_fire_at
 
-    class ProcessDied(BaseException):
-        """A crash, not an error: the tick's per-step `except Exception` must not absorb it."""
-
-    def crash(*args, **kwargs):
-        raise ProcessDied("the process died after sending")
-
-    monkeypatch.setattr(dispatch, "_finish", crash)
+    monkeypatch.setattr(dispatch, "_finish", _die)
     with pytest.raises(ProcessDied):
         tick(at)
     db.session.rollback()
     monkeypatch.undo()
-    assert count(push, who["devices"][0]) == 1
+    assert [count(push, d) for d in who["devices"]] == [1, 1]
+    [row] = deliveries(rid)
+    assert row.status == "sending" and sorted(row.sent_to) == sorted(client_sub_id(d) for d in who["devices"])
     held = reminder(rid).next_fire_at
     assert held > at  # still leased: no tick takes it meanwhile
     assert tick(at + timedelta(minutes=1)).counts["reminders"] == 0
-    # The lease runs out; the occurrence's row says `sending`, so it is not sent again.
+    # The lease runs out: a later tick takes the occurrence again, finds both devices reached.
     tick(held)
-    assert count(push, who["devices"][0]) == 1
-    assert [d.status for d in deliveries(rid)] == ["unknown"]
+    assert [count(push, d) for d in who["devices"]] == [1, 1]
+    assert [d.status for d in deliveries(rid)] == ["sent"]
     assert reminder(rid).next_fire_at == at + timedelta(days=1)
     tick(at + timedelta(days=1))
-    assert count(push, who["devices"][0]) == 2
+    assert [count(push, d) for d in who["devices"]] == [2, 2]
+
+
+def test_a_crash_mid_send_is_sent_on_to_the_devices_not_recorded(client, push, monkeypatch):
+    """What a process killed mid-send leaves behind: the delivery `sending`, one device
+    recorded in `sent_to`, the reminder leased. Before, such an occurrence was never sent
+    again (at most once); now, when the lease runs out, the rest of it goes out, with the
+    same Topic, and the device already recorded is not sent to again."""
+    who = person(client, push, devices=2)
+    reached, missed = who["devices"]
+    rid = remind(client, who, Z("2026-06-01T00:00Z"))
+    at = reminder(rid).next_fire_at
+
+    monkeypatch.setattr(dispatch, "_pushes", _die)  # dies right after recording `sending`
+    with pytest.raises(ProcessDied):
+        tick(at)
+    db.session.rollback()
+    monkeypatch.undo()
+    [row] = deliveries(rid)
+    assert row.status == "sending" and push.received == []
+    row.sent_to = [client_sub_id(reached)]  # as the progress writer commits it
+    db.session.commit()
+    held = reminder(rid).next_fire_at
+    assert tick(held - timedelta(seconds=1)).counts["reminders"] == 0  # a live lease is left alone
+    assert tick(held).counts["reminders"] == 1
+    assert (count(push, reached), count(push, missed)) == (0, 1)
+    assert [d.topic for d in push.delivered_to(missed)] == [f"r{rid}"]
+    [row] = deliveries(rid)
+    assert row.status == "sent" and sorted(row.sent_to) == sorted(client_sub_id(d) for d in who["devices"])
+    assert reminder(rid).next_fire_at == at + timedelta(days=1)
+    tick(held + timedelta(minutes=5))
+    assert (count(push, reached), count(push, missed)) == (0, 1)
 
 
 def test_a_lost_replan_does_not_resend(client, push):

@@ -1,23 +1,34 @@
 """The reminder step of the tick: the database is the queue (design.md, The scheduler).
 
 Per batch of due reminders:
-1. claim: one UPDATE moves their `next_fire_at` to a lease instant (now + 5 min, plus a
-   random number of microseconds so the instant is this batch's own) and RETURNs them; on
-   PostgreSQL its subquery is `SELECT … FOR UPDATE SKIP LOCKED`, so concurrent scheduler
-   processes each take other rows; on SQLite the statement is a compare-and-set
+1. claim: one UPDATE moves their `next_fire_at` to a lease instant (5 min ahead on the
+   tick's clock, this batch's own: coach.lease) and RETURNs them; on PostgreSQL its
+   subquery is `SELECT … FOR UPDATE SKIP LOCKED`, so concurrent scheduler processes
+   each take other rows; on SQLite the statement is a compare-and-set
    (`next_fire_at <= now` is checked again under SQLite's single writer lock). Committed
    at once, so other processes see the lease, not a due row.
 2. record: a `ReminderDelivery(reminder, planned_at)` row, unique, with status `sending`,
-   is inserted and committed BEFORE any push goes out. If a process dies while sending,
-   the lease runs out, the next tick finds `sending` and does not send again (at most once:
-   a reminder missed after a crash is better than one sent twice).
+   is inserted and committed BEFORE any push goes out.
 3. send to every subscription of the user, concurrently (coach.push.sender): the slow
    part is the network and the per-message encryption, so no row is locked meanwhile.
+   Each device reached is added to the row's `sent_to` and committed as it happens (many
+   per commit when they come together), and a push counts against the send concurrency
+   until its device is recorded.
 4. finish: delivery status, dead subscriptions (404/410) deleted, and each reminder either
    re-planned to its next occurrence or, after a 429/5xx/network failure, left due at a
    back-off instant with the same planned_at (so the retry reuses the delivery row and
    skips devices that already got it). The reminder row is written only while it still
    holds this batch's lease: an edit made through the API meanwhile wins.
+
+Crash recovery, at least once: a process that dies mid-send leaves its reminders leased
+and their deliveries `sending`. When the lease runs out a later tick claims them again,
+finds `sending` (only a dead process leaves it behind an expired lease: a live one stops
+sending before its lease ends) and sends the same occurrence, under the same delivery key
+and with the same `Topic`, to the devices not yet in `sent_to`. So nothing is lost, and
+only pushes in flight at the instant of the kill (at most the send concurrency) go out
+twice; a push service replaces a queued message by a newer one with the same Topic.
+Without a crash each device gets each occurrence once: repeated ticks and a second
+scheduler meet the lease, a retry after 429/5xx skips the devices in `sent_to`.
 
 Not sent, re-planned from now: an occurrence more than an hour stale, and one whose user
 practised in the last two hours (a session started or ended then).
@@ -27,7 +38,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +49,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import reminders as reminder_service
 from ..extensions import db
+from ..lease import TickClock, lease_from
 from ..models import PracticeSession, PushSubscription, Reminder, ReminderDelivery, User
 from . import vapid as vapid_keys
 from .sender import DEFAULT_CONCURRENCY, DEFAULT_TTL, Outcome, Push, Sender
@@ -54,6 +65,10 @@ BATCH_SIZE = 500
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(minutes=15)
+
+# A delivery row in these states is sent on to the devices not in its `sent_to`: `retry`
+# after a 429/5xx, `sending` when the process sending it died (its lease ran out).
+RESUMABLE = ("retry", "sending")
 
 R = Reminder.__table__
 D = ReminderDelivery.__table__
@@ -87,6 +102,7 @@ class _Item:
     retryable: bool = False
     retry_at: datetime | None = None
     payload: bytes = b""
+    recorded: list[int] = field(default_factory=list)  # devices reached, committed while sending
 
 
 def _setting(name: str, default: int) -> int:
@@ -107,15 +123,16 @@ def send_due_reminders(now: datetime, *, batch_size: int | None = None, concurre
         concurrency=concurrency,
         ttl=DEFAULT_TTL,
     )
+    clock = TickClock(now)
     with sender:
         # Every handled row leaves the due set (re-planned, leased or backed off to a later
         # instant), so the loop ends; the cap is only a guard against a planning bug.
         for _ in range(100_000):
-            rows, lease = _claim(now, batch_size)
+            rows, lease = _claim(now, clock(), batch_size)
             if not rows:
                 break
             report.claimed += len(rows)
-            _handle(rows, lease, now, sender, report, app.config["COACH_PUBLIC_URL"])
+            _handle(rows, lease, now, clock, sender, report, app.config["COACH_PUBLIC_URL"])
     return report
 
 
@@ -130,8 +147,8 @@ def _among(column, ids):
 # --- 1. claim ------------------------------------------------------------------------------
 
 
-def _claim(now: datetime, limit: int):
-    lease = now + LEASE + timedelta(microseconds=secrets.randbelow(1_000_000))
+def _claim(now: datetime, clock_now: datetime, limit: int):
+    lease = lease_from(clock_now, LEASE)
     due = select(R.c.id).where(R.c.next_fire_at <= now).order_by(R.c.next_fire_at).limit(limit)
     if db.engine.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
@@ -149,7 +166,7 @@ def _claim(now: datetime, limit: int):
 # --- 2.–4. one batch -------------------------------------------------------------------------
 
 
-def _handle(rows, lease: datetime, now: datetime, sender: Sender, report: DispatchReport, public_url: str) -> None:
+def _handle(rows, lease: datetime, now: datetime, clock: TickClock, sender: Sender, report: DispatchReport, public_url: str) -> None:
     items = [_Item(row=r) for r in rows]
     user_ids = sorted({r.user_id for r in rows})
     users = {u.id: u for u in db.session.scalars(select(User).where(_among(User.id, user_ids)))}
@@ -191,10 +208,8 @@ def _handle(rows, lease: datetime, now: datetime, sender: Sender, report: Dispat
         d = existing.get((r.id, r.planned_at))
         if d is not None:
             item.delivery_id, item.delivery_status, item.sent_to = d.id, d.status, list(d.sent_to or [])
-        if d is not None and d.status != "retry":
-            # Handled before (a crash between send and re-plan, or a lease that ran out
-            # mid-send): never again. `sending` means we cannot know, so it becomes unknown.
-            item.status = "unknown" if d.status == "sending" else "done"
+        if d is not None and d.status not in RESUMABLE:
+            item.status = "done"  # handled before (a crash between recording and re-planning)
         elif r.user_id not in users:
             item.status = "done"
         elif now - r.planned_at > STALE_AFTER:
@@ -220,8 +235,86 @@ def _handle(rows, lease: datetime, now: datetime, sender: Sender, report: Dispat
     if not to_send:
         return
     pushes = _pushes(to_send)
-    outcomes = sender.send_all(pushes, budget=(LEASE - LEASE_MARGIN).total_seconds())
+    budget = (lease - LEASE_MARGIN - clock()).total_seconds()
+    outcomes = sender.send_all(pushes, budget=max(budget, 0.0), record=_Progress.for_engine(db.engine))
     _finish(to_send, outcomes, lease, now, zones, report)
+
+
+class _Progress:
+    """Commits the devices each push reached (the delivery's `sent_to`) while the batch is
+    still sending, a few pushes per commit, on a connection of its own. The sender calls it
+    on its event loop, so it is kept lean: one plain driver statement per commit."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.conn = None
+
+    @staticmethod
+    def rows(outcomes: list[Outcome]) -> tuple[list[int], list[str]]:
+        """(delivery ids, their `sent_to` as JSON) after these outcomes."""
+        touched: dict[int, _Item] = {}
+        for outcome in outcomes:
+            item, sub_id = outcome.tag
+            item.recorded.append(sub_id)
+            touched[id(item)] = item
+        items = touched.values()
+        return [i.delivery_id for i in items], [json.dumps(i.sent_to + i.recorded) for i in items]
+
+    @staticmethod
+    def for_engine(engine) -> _Progress:
+        return _PostgresProgress(engine) if engine.dialect.name == "postgresql" else _SqliteProgress(engine)
+
+
+class _SqliteProgress(_Progress):
+    """A plain call: SQLite answers in-process, there is no round trip to overlap."""
+
+    SQL = f"UPDATE {D.name} SET sent_to = ? WHERE id = ?"
+
+    def __call__(self, outcomes: list[Outcome]) -> None:
+        ids, reached = self.rows(outcomes)
+        if self.conn is None:
+            self.conn = self.engine.raw_connection()
+        try:
+            cursor = self.conn.cursor()
+            cursor.executemany(self.SQL, list(zip(reached, ids)))
+            cursor.close()
+            self.conn.commit()
+        except BaseException:
+            self.conn.rollback()
+            raise
+
+    async def aclose(self) -> None:
+        if self.conn is not None:
+            self.conn.close()  # back to the pool
+
+
+class _PostgresProgress(_Progress):
+    """A coroutine on psycopg's asyncio connection, so the loop goes on sending while the
+    database answers. Each write is one statement in its own transaction (autocommit: one
+    round trip) that does not wait for the WAL to reach the disk (`synchronous_commit =
+    off`): that wait would hold every push in flight, and what it guards against is only
+    the database server itself crashing in the next fraction of a second, which would
+    repeat those pushes (same Topic), never lose one. A crash of this process loses nothing
+    that was committed."""
+
+    SQL = (
+        f"UPDATE {D.name} AS d SET sent_to = v.sent_to::json "
+        "FROM unnest(%s::integer[], %s::text[]) AS v(id, sent_to) WHERE d.id = v.id"
+    )
+
+    async def __call__(self, outcomes: list[Outcome]) -> None:
+        ids, reached = self.rows(outcomes)
+        if self.conn is None:
+            import psycopg
+
+            url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self.conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
+            await self.conn.execute("SET synchronous_commit TO off")
+        await self.conn.execute(self.SQL, (ids, reached))
+
+    async def aclose(self) -> None:
+        if self.conn is not None:
+            await self.conn.close()
 
 
 def _count(report: DispatchReport, status: str) -> None:
@@ -262,11 +355,11 @@ def _record_before_sending(items: list[_Item], now: datetime) -> None:
             else:
                 item.status = "done"  # someone else owns this occurrence
     if updates:
-        # retry → sending (or → a final status), only from the state we read.
+        # retry (or a dead process's sending) → sending, or → a final status.
         claimed = set(
             db.session.scalars(
                 update(D)
-                .where(_among(D.c.id, [i.delivery_id for i in updates if i.status == "send"]), D.c.status == "retry")
+                .where(_among(D.c.id, [i.delivery_id for i in updates if i.status == "send"]), D.c.status.in_(RESUMABLE))
                 .values(status="sending", sent_at=now)
                 .returning(D.c.id)
             )
