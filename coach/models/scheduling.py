@@ -51,8 +51,10 @@ class PushSubscription(db.Model):
 class ReminderDelivery(db.Model):
     """One occurrence of a reminder, handled; unique so a retry never sends it twice.
 
-    The row is written (status `sending`) and committed before any push goes out, so a
-    crash mid-send leaves `sending` behind and the next tick does not send again.
+    The row is written (status `sending`) and committed before any push goes out, and
+    each device reached is added to `sent_to` as it happens. A crash mid-send leaves
+    `sending` behind a lease that runs out; a later tick then sends the occurrence on to
+    the devices not in `sent_to` (coach.push.dispatch: at least once after a crash).
     """
 
     __tablename__ = "reminder_deliveries"
@@ -62,10 +64,11 @@ class ReminderDelivery(db.Model):
     reminder_id: Mapped[int] = mapped_column(ForeignKey("reminders.id", ondelete="CASCADE"))
     planned_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the tick that last touched it
-    # sending | retry | sent | failed | skipped (practised recently) | stale | no_device | unknown
+    # sending | retry | sent | failed | skipped (practised recently) | stale | no_device
+    # (| unknown: rows from before crashed sends were resumed; final)
     status: Mapped[str] = mapped_column(String(16))
-    # While `retry`: the subscription ids that already accepted this occurrence, so the
-    # retry after a 429 or 5xx goes only to the others and no device gets it twice.
+    # The subscription ids that already accepted this occurrence (committed while sending),
+    # so a retry after a 429 or 5xx, or after a crash, goes only to the others.
     sent_to: Mapped[list[int] | None] = mapped_column(JSON)
     detail: Mapped[str | None] = mapped_column(Text)
 
@@ -74,8 +77,10 @@ class DigestDelivery(db.Model):
     """One weekly summary, keyed by (user, ISO week of the user's local send date) so it
     goes out once.
 
-    The row is the claim: it is inserted (status `sending`) and committed before the email
-    goes out, so a second scheduler or a crash mid-send never sends the week again. A
+    The row is inserted (status `sending`) and committed before the email goes out, and
+    marked `sent` as soon as the server accepts it, so a repeated tick never sends the
+    week again. A crash mid-send leaves `sending` behind the user's lease; when the lease
+    runs out a later tick sends it (coach.digest.send: at least once after a crash). A
     temporary SMTP failure deletes it and leaves the digest due for the next tick.
     """
 
