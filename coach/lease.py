@@ -11,8 +11,14 @@ process holding it died, and a later tick takes the rows again.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from datetime import datetime, timedelta
+
+# Set when the process is asked to stop (SIGTERM to `coach scheduler`): each step finishes
+# the batch it has claimed and claims no more, so a graceful stop takes one batch, not a
+# whole queue; what is left stays due for the next scheduler.
+stopping = threading.Event()
 
 
 class TickClock:

@@ -46,7 +46,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
-from ..lease import TickClock, lease_from
+from ..lease import TickClock, lease_from, stopping
 from ..mail import BackgroundSender, ConnectionFailure, PermanentFailure, TemporaryFailure, transport_from_config
 from ..models import DigestDelivery, User
 from ..timeutil import zone
@@ -130,7 +130,7 @@ def send_due(now: datetime, *, batch_size: int = BATCH_SIZE, transport=None) -> 
     composer = None  # set up on the first batch: most ticks find nothing due
     report = DigestReport()
     clock = TickClock(now)
-    while True:
+    while not stopping.is_set():
         batch = _claim_batch(now, clock, batch_size, report)
         if not batch.size:
             break

@@ -49,7 +49,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import reminders as reminder_service
 from ..extensions import db
-from ..lease import TickClock, lease_from
+from ..lease import TickClock, lease_from, stopping
 from ..models import PracticeSession, PushSubscription, Reminder, ReminderDelivery, User
 from . import vapid as vapid_keys
 from .sender import DEFAULT_CONCURRENCY, DEFAULT_TTL, Outcome, Push, Sender
@@ -128,6 +128,8 @@ def send_due_reminders(now: datetime, *, batch_size: int | None = None, concurre
         # Every handled row leaves the due set (re-planned, leased or backed off to a later
         # instant), so the loop ends; the cap is only a guard against a planning bug.
         for _ in range(100_000):
+            if stopping.is_set():
+                break
             rows, lease = _claim(now, clock(), batch_size)
             if not rows:
                 break
