@@ -2,7 +2,7 @@
 // an update that waits for the user's "Update" tap, offline start, GET-only same-origin
 // caching that never touches /api/, and the push, notificationclick and
 // pushsubscriptionchange handlers. VERSION is a digest of the shell: scripts/pwa_version.py.
-const VERSION = 'coach-3f5251c1';
+const VERSION = 'coach-b5d3bbdd';
 const SHELL = [
   '/',
   '/manifest.webmanifest',

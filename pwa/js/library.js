@@ -1,6 +1,6 @@
 // The routine library: breathing and cold, filtered; each routine's summary, evidence,
 // cautions and steps, and a start button.
-import { h, mount, fmtDuration, errorBox } from './ui.js';
+import { h, mount, fmtDuration, errorBox, routeToken } from './ui.js';
 import { getCached } from './api.js';
 import { WORDS, cycleMs, needsWaterWarning } from './plan.js';
 import { kindWord, loadRoutine, waterWarning } from './session.js';
@@ -41,15 +41,18 @@ export async function library(params) {
 }
 
 export async function routineDetail(slug) {
+  const current = routeToken();
   let routine;
   try {
     routine = await loadRoutine(slug);
   } catch (e) {
+    if (!current()) return;
     const err = errorBox();
     mount(h('section.screen', h('h1', 'Routine'), err, h('a.button.link', { href: '#/library' }, 'Back')));
     err.show(e);
     return;
   }
+  if (!current()) return;
   const steps = routine.phases.map((p) => h('li', `${WORDS[p.action] || p.action}: ${p.seconds} s${p.cue ? ` · ${p.cue}` : ''}`));
   mount(h('section.screen.detail',
     h('p.eyebrow', kindWord(routine)),

@@ -1,7 +1,7 @@
 // One practice session, start to end: the routine's cautions → pre rating → the guided
 // routine → post rating with a note → a short result. The session is written to IndexedDB
 // before anything is sent, and sent again (same uuid) when the post rating is added.
-import { h, mount, fmtDuration, signed, errorBox, toast, hooks } from './ui.js';
+import { h, mount, fmtDuration, signed, errorBox, toast, hooks, routeToken } from './ui.js';
 import { getCached } from './api.js';
 import { kv, sessions } from './store.js';
 import { save, sync } from './outbox.js';
@@ -40,15 +40,20 @@ export async function loadRoutine(slug) {
  * (seconds of cold in all, for a one-round cold routine).
  */
 export async function runSession(slug, params = new URLSearchParams()) {
+  const current = routeToken();
   let routine = await loadRoutine(slug);
   const gate = verdict(routine, await screeningStatus());
-  if (gate) return gateScreen(routine, gate, await routineNames());
+  if (gate) {
+    const names = await routineNames();
+    return current() ? gateScreen(routine, gate, names) : undefined;
+  }
   const cold = Math.min(600, Number(params.get('cold')) || 0);
   if (cold > 0 && routine.cycles === 1) routine = withColdSeconds(routine, cold);
   const planned = { minutes: Math.min(60, Number(params.get('minutes')) || 0), cold };
 
   const prefs = { sound: true, vibration: true, ...((await kv.get('cuePrefs')) || {}) };
   const gentle = isSlowBreathing(routine) ? await gentleCard() : null;
+  if (!current()) return;  // left while loading: the next screen is already shown
   const choice = await introView(routine, prefs, planned, gentle);
   if (!choice) return;
   kv.set('cuePrefs', { sound: choice.sound, vibration: choice.vibration });

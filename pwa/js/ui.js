@@ -43,6 +43,15 @@ export function s(tag, attrs = {}, ...children) {
   return el;
 }
 
+/**
+ * A screen that awaits before it mounts calls this first: the returned function says whether
+ * its route is still the one shown, so a slow screen never draws over the next one.
+ */
+export function routeToken() {
+  const at = location.hash;
+  return () => location.hash === at;
+}
+
 /** Replace the main view's content and move focus to its heading for screen readers. */
 export function mount(...children) {
   const main = document.getElementById('view');
