@@ -55,8 +55,13 @@ def total_seconds(phases: list[dict], cycles: int) -> float:
     return sum(tenths(p["seconds"]) for p in phases) * cycles / 10
 
 
+# White space as OpenAPI's (ECMAScript) `\S` sees it. Python's str.strip() also strips the
+# control characters \x1c–\x1f, which would refuse text the documented pattern accepts.
+ECMA_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+
 def _not_blank(value: str) -> None:
-    if not value.strip():
+    if not value.strip(ECMA_SPACE):
         raise ValidationError("Must not be blank.")
 
 
