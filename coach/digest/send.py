@@ -42,9 +42,8 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ..dialect import insert
 from ..extensions import db
 from ..lease import TickClock, lease_from, stopping
 from ..mail import BackgroundSender, ConnectionFailure, PermanentFailure, TemporaryFailure, transport_from_config
@@ -144,10 +143,6 @@ def send_due(now: datetime, *, batch_size: int = BATCH_SIZE, transport=None) -> 
     return report
 
 
-def _insert(dialect: str):
-    return pg_insert if dialect == "postgresql" else sqlite_insert
-
-
 def _claim_batch(now: datetime, clock: TickClock, batch_size: int, report: DigestReport) -> Batch:
     dialect = db.session.get_bind().dialect.name
     batch = Batch(lease=lease_from(clock(), LEASE))
@@ -191,7 +186,7 @@ def _claim_batch(now: datetime, clock: TickClock, batch_size: int, report: Diges
             iso_week=week,
         )
     batch.size = len(users)
-    stmt = _insert(dialect)(D).on_conflict_do_nothing(index_elements=["user_id", "iso_week"]).returning(D.c.user_id, D.c.status)
+    stmt = insert(D).on_conflict_do_nothing(index_elements=["user_id", "iso_week"]).returning(D.c.user_id, D.c.status)
     won = dict(db.session.execute(stmt, rows).all())  # executemany: one multi-row INSERT per page
     report.stale += sum(1 for status in won.values() if status == "stale")
     batch.claims = [candidates[user_id] for user_id, status in won.items() if status == "sending"]

@@ -45,9 +45,10 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, any_, bindparam, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from .. import reminders as reminder_service
+from ..dialect import insert
 from ..extensions import db
 from ..lease import TickClock, lease_from, stopping
 from ..models import PracticeSession, PushSubscription, Reminder, ReminderDelivery, User
@@ -331,8 +332,7 @@ def _insert_ignoring_conflicts(values: list[dict]) -> dict[int, int]:
     means another process recorded that occurrence first)."""
     if not values:
         return {}
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(D).on_conflict_do_nothing(index_elements=["reminder_id", "planned_at"])
+    stmt = insert(D).on_conflict_do_nothing(index_elements=["reminder_id", "planned_at"])
     result = db.session.execute(stmt.returning(D.c.id, D.c.reminder_id), values)
     return {row.reminder_id: row.id for row in result}
 
