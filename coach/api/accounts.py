@@ -91,7 +91,7 @@ class Register(MethodView):
     decorators = [limiter.limit("20 per hour")]  # per address: sign-up spam, email probing
 
     @auth_blp.doc(security=[])
-    @auth_blp.arguments(RegisterSchema)
+    @auth_blp.arguments(RegisterSchema())
     @auth_blp.response(201, UserSchema)
     @auth_blp.alt_response(409, schema="Error", description="The email is taken.")
     @auth_blp.alt_response(429, schema="Error", description="Too many sign-ups from this address.")
@@ -119,7 +119,7 @@ class Login(MethodView):
     ]
 
     @auth_blp.doc(security=[])
-    @auth_blp.arguments(LoginSchema)
+    @auth_blp.arguments(LoginSchema())
     @auth_blp.response(200, LoginAnswerSchema)
     @auth_blp.alt_response(401, schema="Error", description="Wrong email or password.")
     @auth_blp.alt_response(429, schema="Error", description="Too many attempts.")
@@ -149,14 +149,14 @@ class Me(MethodView):
         return current_user()
 
     @login_required
-    @me_blp.arguments(MePatchSchema, required=False)  # no body: nothing changes
+    @me_blp.arguments(MePatchSchema(), required=False)  # no body: nothing changes
     @me_blp.response(200, MeSchema)
     def patch(self, changes):
         """Change time zone, weekly email schedule or resonance rate"""
         return accounts.update_profile(current_user(), changes, utcnow())
 
     @login_required
-    @me_blp.arguments(PasswordSchema)
+    @me_blp.arguments(PasswordSchema())
     @me_blp.response(204)
     @me_blp.alt_response(403, schema="Error", description="Wrong password.")
     def delete(self, body):

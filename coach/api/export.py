@@ -41,7 +41,7 @@ class ExportQuerySchema(Schema):
 @export_blp.route("/export")
 class Export(MethodView):
     @login_required
-    @export_blp.arguments(ExportQuerySchema, location="query")
+    @export_blp.arguments(ExportQuerySchema(), location="query")
     @export_blp.doc(responses=OK)
     @export_blp.alt_response(422, schema="Error", description="format is neither json nor csv.")
     def get(self, query):

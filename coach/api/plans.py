@@ -102,7 +102,7 @@ class Plans(MethodView):
 @plans_blp.route("/<string:slug>")
 class PlanBySlug(MethodView):
     @login_required
-    @plans_blp.arguments(PlanQuerySchema, location="query")
+    @plans_blp.arguments(PlanQuerySchema(), location="query")
     @plans_blp.response(200, PlanDetailSchema)
     @plans_blp.alt_response(404, schema="Error", description="No such plan.")
     def get(self, query, slug):

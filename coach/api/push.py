@@ -129,7 +129,7 @@ class VapidPublicKey(MethodView):
 @push_blp.route("/subscriptions")
 class Subscriptions(MethodView):
     @login_required
-    @push_blp.arguments(SubscriptionInSchema)
+    @push_blp.arguments(SubscriptionInSchema())
     @push_blp.response(201, SubscriptionOutSchema, description="A new subscription.")
     @push_blp.alt_response(200, schema=SubscriptionOutSchema, description="Already known: keys updated.")
     @push_blp.alt_response(422, schema="Error", description="Invalid keys, or an endpoint that is not https to a public host.")
@@ -152,7 +152,7 @@ class Subscriptions(MethodView):
         return sub, (201 if created else 200)
 
     @login_required
-    @push_blp.arguments(EndpointSchema)
+    @push_blp.arguments(EndpointSchema())
     @push_blp.response(204, description="Gone (also when there was nothing to delete).")
     def delete(self, body):
         """Forget this browser's push subscription"""

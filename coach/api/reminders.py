@@ -85,7 +85,7 @@ class Reminders(MethodView):
         return reminders.list_reminders(current_user())
 
     @login_required
-    @reminders_blp.arguments(ReminderSchema)
+    @reminders_blp.arguments(ReminderSchema())
     @reminders_blp.response(201, ReminderSchema)
     @reminders_blp.alt_response(409, schema="Error", description=f"Already {reminders.MAX_REMINDERS} reminders.")
     @reminders_blp.alt_response(422, schema="Error", description="Invalid fields or an unknown routine.")
@@ -109,7 +109,7 @@ class ReminderById(MethodView):
         return _own(reminder_id)
 
     @login_required
-    @reminders_blp.arguments(ReminderPatchSchema, required=False)  # no body: nothing changes
+    @reminders_blp.arguments(ReminderPatchSchema(), required=False)  # no body: nothing changes
     @reminders_blp.response(200, ReminderSchema)
     @reminders_blp.alt_response(404, schema="Error", description="No such reminder (or someone else's).")
     @reminders_blp.alt_response(422, schema="Error", description="Invalid fields or an unknown routine.")
@@ -132,7 +132,7 @@ class ReminderById(MethodView):
 @reminders_blp.route(f"/<{ROW_ID}:reminder_id>/snooze")
 class Snooze(MethodView):
     @login_required
-    @reminders_blp.arguments(SnoozeSchema)
+    @reminders_blp.arguments(SnoozeSchema())
     @reminders_blp.response(200, ReminderSchema)
     @reminders_blp.alt_response(404, schema="Error", description="No such reminder (or someone else's).")
     @reminders_blp.alt_response(409, schema="Error", description="The reminder is off.")

@@ -55,14 +55,14 @@ class RoutineOutSchema(Schema):
 @routines_blp.route("")
 class Routines(MethodView):
     @login_required
-    @routines_blp.arguments(KindQuerySchema, location="query")
+    @routines_blp.arguments(KindQuerySchema(), location="query")
     @routines_blp.response(200, RoutineOutSchema(many=True))
     def get(self, query):
         """Built-in routines, then the user's own; `resonance` is planned at the user's resonance rate"""
         return service.list_routines(current_user(), query.get("kind"))
 
     @login_required
-    @routines_blp.arguments(RoutineSchema)
+    @routines_blp.arguments(RoutineSchema())
     @routines_blp.response(201, RoutineOutSchema)
     @routines_blp.alt_response(
         409, schema="Error", description="The slug is a built-in's or already one of yours, or you have 100 routines."
@@ -90,7 +90,7 @@ class RoutineBySlug(MethodView):
         return routine
 
     @login_required
-    @routines_blp.arguments(RoutineUpdateSchema)
+    @routines_blp.arguments(RoutineUpdateSchema())
     @routines_blp.response(200, RoutineOutSchema)
     @routines_blp.alt_response(403, schema="Error", description="Built-in routines are read-only.")
     @routines_blp.alt_response(404, schema="Error", description="No such routine of yours.")

@@ -88,7 +88,7 @@ class Screening(MethodView):
         return screening.status(current_user())
 
     @login_required
-    @screening_blp.arguments(ScreeningPutSchema)
+    @screening_blp.arguments(ScreeningPutSchema())
     @screening_blp.response(200, ScreeningSchema)
     def put(self, body):
         """Answer every screening question (replaces earlier answers)"""
@@ -168,7 +168,7 @@ class ResonanceAssessments(MethodView):
         return {"assessments": resonance.list_assessments(current_user())}
 
     @login_required
-    @resonance_blp.arguments(ResonanceAssessmentInSchema)
+    @resonance_blp.arguments(ResonanceAssessmentInSchema())
     @resonance_blp.response(201, ResonanceAssessmentSchema)
     def post(self, body):
         """Work out a resonance-finder run and keep its result"""
@@ -265,7 +265,7 @@ class SurpriseSchema(Schema):
 @what_helps_blp.route("/what-helps")
 class WhatHelps(MethodView):
     @login_required
-    @what_helps_blp.arguments(WhatHelpsQuerySchema, location="query")
+    @what_helps_blp.arguments(WhatHelpsQuerySchema(), location="query")
     @what_helps_blp.response(200, WhatHelpsSchema)
     def get(self, query):
         """What helps me: mood change per routine, allowing for the starting rating"""
@@ -275,7 +275,7 @@ class WhatHelps(MethodView):
 @what_helps_blp.route("/surprise")
 class Surprise(MethodView):
     @login_required
-    @what_helps_blp.arguments(SurpriseInSchema, required=False)  # no body: the most practised routines
+    @what_helps_blp.arguments(SurpriseInSchema(), required=False)  # no body: the most practised routines
     @what_helps_blp.response(200, SurpriseSchema)
     def post(self, body):
         """Surprise me: one of my favourite routines, chosen fairly at random"""
@@ -333,7 +333,7 @@ class CareResourcesSchema(Schema):
 @care_blp.route("/resources")
 class CareResources(MethodView):
     @login_required
-    @care_blp.arguments(CareQuerySchema, location="query")
+    @care_blp.arguments(CareQuerySchema(), location="query")
     @care_blp.response(200, CareResourcesSchema)
     def get(self, query):
         """Where to find help: supportive words and crisis lines (configurable: COACH_CRISIS_LINES)"""

@@ -187,7 +187,7 @@ class SessionPageSchema(Schema):
 @sessions_blp.route("")
 class SessionList(MethodView):
     @login_required
-    @sessions_blp.arguments(ListQuerySchema, location="query")
+    @sessions_blp.arguments(ListQuerySchema(), location="query")
     @sessions_blp.response(200, SessionPageSchema)
     @sessions_blp.alt_response(422, schema="Error", description="A bad filter, limit (1–100) or cursor.")
     def get(self, query):
@@ -221,7 +221,7 @@ SESSION_ID = {"in": "path", "name": "session_id", "required": True, "schema": {"
 @sessions_blp.route("/<session_id>", parameters=[SESSION_ID])
 class SessionItem(MethodView):
     @login_required
-    @sessions_blp.arguments(SessionPutSchema)
+    @sessions_blp.arguments(SessionPutSchema())
     @sessions_blp.response(200, SessionSchema, description="An existing session was replaced.")
     @sessions_blp.alt_response(201, schema=SessionSchema, description="The session was created.")
     @sessions_blp.alt_response(403, schema="Error", description="This routine needs safety screening first.")
