@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .api import register_blueprints
     from .api.docs import docs
     from .cli import coach_cli
+    from .insights_cache import AnswerCache
     from .routines.catalogue import load_catalogue
     from .unsubscribe_web import unsubscribe_web
     from .web import web
@@ -51,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(web)
     app.cli.add_command(coach_cli)
     app.extensions["coach_up_since"] = models.utcnow()
+    app.extensions["coach.insights_cache"] = AnswerCache(app.config["COACH_INSIGHTS_CACHE_SIZE"])
     load_catalogue()  # validates the built-in routines at start-up: a bad one stops the app
     return app
 

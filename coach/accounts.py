@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
@@ -87,17 +87,32 @@ def login(email: str, password: str, now: datetime, ttl_days: int) -> IssuedToke
     return IssuedToken(token=token, expires_at=expires_at, user=user)
 
 
+# Built once: it runs on every call, and building a statement costs more than running it.
+_BY_TOKEN_HASH = (
+    select(User, AuthToken.expires_at)
+    .join(AuthToken, AuthToken.user_id == User.id)
+    .where(AuthToken.token_hash == bindparam("token_hash"))
+)
+
+
 def authenticate(token: str, now: datetime) -> User | None:
     """The user a bearer token belongs to, or None. The token is looked up by its hash,
     so no secret is ever compared byte by byte in Python."""
-    row = db.session.execute(
-        select(User, AuthToken.expires_at)
-        .join(AuthToken, AuthToken.user_id == User.id)
-        .where(AuthToken.token_hash == hash_token(token))
-    ).first()
+    row = db.session.execute(_BY_TOKEN_HASH, {"token_hash": hash_token(token)}).first()
     if row is None or row.expires_at <= now:
         return None
     return row.User
+
+
+_USERS = User.__table__
+# On the table, not the class: an ORM UPDATE would first look for the row among loaded objects.
+_COUNT_WRITE = update(_USERS).where(_USERS.c.id == bindparam("user_id")).values(data_version=_USERS.c.data_version + 1)
+
+
+def note_data_changed(user: User) -> None:
+    """Count a write to the user's sessions or custom routines, in the caller's transaction
+    (an atomic increment, so two concurrent writes count twice)."""
+    db.session.execute(_COUNT_WRITE, {"user_id": user.id})
 
 
 def logout(token: str) -> None:

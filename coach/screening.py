@@ -70,9 +70,10 @@ def answered_at(user: User) -> datetime | None:
 def _rules(routine: dict) -> tuple[bool, list[dict]]:
     """(requires_screening, blocked_by) of a routine; a built-in's come from the catalogue,
     whatever the dict says, so a caller's copy can never loosen them."""
-    builtin = catalogue.builtin(routine["slug"]) if routine.get("builtin", True) else None
-    source = builtin if builtin is not None else routine
-    return bool(source.get("requires_screening")), list(source.get("blocked_by") or [])
+    builtin = catalogue.rules(routine["slug"]) if routine.get("builtin", True) else None
+    if builtin is not None:
+        return builtin
+    return bool(routine.get("requires_screening")), list(routine.get("blocked_by") or [])
 
 
 def _kindly(reasons: list[str]) -> str:

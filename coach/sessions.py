@@ -6,6 +6,7 @@ and send it again without doubling it: `save` is an idempotent PUT, scoped per u
 from __future__ import annotations
 
 import binascii
+import functools
 import json
 import uuid as uuidlib
 from dataclasses import dataclass
@@ -14,11 +15,13 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import and_, delete, or_, select
-from sqlalchemy.exc import IntegrityError
 
-from . import screening
+from . import dialect, screening
+from .accounts import note_data_changed
+from .dialect import insert
 from .extensions import db
 from .models import PracticeSession, User
+from .models.practice import duration_of
 
 UTC = timezone.utc
 MAX_AHEAD = timedelta(days=1)  # phone clocks drift; a day ahead is already absurd
@@ -41,13 +44,6 @@ class NotAllowed(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
-
-
-def check_allowed(user: User, routine: dict) -> None:
-    """Refuse a routine the user's screening does not clear (api.md: 403 with the reason)."""
-    reason = screening.check(user, routine)
-    if reason is not None:
-        raise NotAllowed(reason)
 
 
 def check_times(started_at: datetime, ended_at: datetime | None, now: datetime) -> dict[str, list[str]]:
@@ -88,6 +84,7 @@ def _columns(data: dict, routine: dict) -> dict[str, Any]:
         "routine": routine["slug"],
         "started_at": started_at,
         "ended_at": ended_at,
+        "duration_seconds": duration_of(started_at, ended_at),
         "completed_cycles": data.get("completed_cycles"),
         "planned_cycles": routine.get("cycles"),
         "post_note": post.get("note") or None,
@@ -105,42 +102,50 @@ def _find(user_id: int, session_uuid: uuidlib.UUID) -> PracticeSession | None:
     )
 
 
+_TABLE = PracticeSession.__table__
+# What a PUT replaces: every column but the row's identity and its creation time.
+_REPLACED = tuple(c.name for c in _TABLE.columns if c.name not in ("id", "user_id", "uuid", "created_at"))
+
+
+@functools.cache
+def _upsert(dialect: str):
+    """INSERT … ON CONFLICT (user_id, uuid) DO UPDATE, built once per database kind: every
+    value is a bound parameter, so a PUT only binds its row."""
+    stmt = insert(_TABLE, dialect)
+    return stmt.on_conflict_do_update(
+        index_elements=["user_id", "uuid"], set_={name: stmt.excluded[name] for name in _REPLACED}
+    ).returning(_TABLE.c.created_at)
+
+
 def save(user: User, session_uuid: uuidlib.UUID, data: dict, now: datetime) -> tuple[PracticeSession, bool]:
     """Create or replace the user's session `session_uuid`; returns (session, created).
 
-    Everything is validated before anything is written. Another user's session with the
-    same uuid is never looked at: the uuid is unique per user only.
+    Everything is validated before anything is written, then one upsert writes the row, so
+    two PUTs of the same new uuid racing each other leave one session. Another user's
+    session with the same uuid is never looked at: the uuid is unique per user only. The
+    session returned holds what was stored (it is not attached to the database session).
     """
     routine = _resolve_routine(user, data["routine"])
     errors = check_times(data["started_at"], data.get("ended_at"), now)
     if errors:
         raise InvalidSession(errors)
     values = _columns(data, routine)
-    user_id = user.id
-
-    existing = _find(user_id, session_uuid)
-    if existing is None or existing.routine != routine["slug"]:
+    reason = screening.check(user, routine)
+    if reason is not None:
         # Screening gates new practice. A phone re-sending a session it already stored
         # (its outbox retries) is not refused, so nothing done is lost.
-        check_allowed(user, routine)
-    if existing is None:
-        session = PracticeSession(user_id=user_id, uuid=session_uuid, created_at=now, updated_at=now, **values)
-        db.session.add(session)
-        try:
-            db.session.commit()
-            return session, True
-        except IntegrityError:
-            # Two PUTs of the same new uuid raced and the other one inserted first:
-            # this one becomes an update of that row.
-            db.session.rollback()
-            existing = _find(user_id, session_uuid)
-            if existing is None:
-                raise
-    for key, value in values.items():
-        setattr(existing, key, value)
-    existing.updated_at = now
+        stored = db.session.scalar(
+            select(_TABLE.c.routine).where(_TABLE.c.user_id == user.id, _TABLE.c.uuid == session_uuid)
+        )
+        if stored != routine["slug"]:
+            raise NotAllowed(reason)
+    key = {"user_id": user.id, "uuid": session_uuid}
+    row = {**key, **values, "created_at": now, "updated_at": now}
+    created_at = db.session.execute(_upsert(dialect.name()), row).scalar_one()
+    note_data_changed(user)
     db.session.commit()
-    return existing, False
+    # A row made by this call carries this call's `now` (a replaced one, an earlier time).
+    return PracticeSession(**key, **values, created_at=created_at, updated_at=now), created_at == now
 
 
 def get(user: User, session_uuid: uuidlib.UUID) -> PracticeSession | None:
@@ -153,8 +158,12 @@ def remove(user: User, session_uuid: uuidlib.UUID) -> bool:
     result = db.session.execute(
         delete(PracticeSession).where(PracticeSession.user_id == user.id, PracticeSession.uuid == session_uuid)
     )
+    if result.rowcount == 0:
+        db.session.rollback()
+        return False
+    note_data_changed(user)
     db.session.commit()
-    return result.rowcount > 0
+    return True
 
 
 # --- listing, newest first, with an opaque keyset cursor ---------------------------------
@@ -269,7 +278,6 @@ __all__ = [
     "NotAllowed",
     "Page",
     "PageKey",
-    "check_allowed",
     "check_times",
     "decode_cursor",
     "encode_cursor",

@@ -314,28 +314,27 @@ def test_unknown_routine_names_it_in_plain_words(client, alice):
 # --- racing PUTs of one new uuid ----------------------------------------------------------
 
 def test_a_put_that_loses_the_insert_race_becomes_an_update(client, alice, monkeypatch):
-    """Deterministic: the row appears between this request's lookup and its insert."""
+    """Deterministic: another request's row appears after this one validated its body and
+    before it writes (the screening check is the last step before the write)."""
     sid = uuid.uuid4()
-    real_find = sessions_service._find
-    calls = {"n": 0}
+    real_check = sessions_service.screening.check
 
-    def find_then_race(user_id, session_uuid):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            with db.engine.begin() as conn:  # another request's committed insert
-                conn.execute(insert(PracticeSession).values(
-                    user_id=user_id, uuid=session_uuid, routine="humming",
-                    started_at=datetime(2026, 11, 19, 7, tzinfo=UTC),
-                    created_at=datetime(2026, 11, 19, 7, tzinfo=UTC), updated_at=datetime(2026, 11, 19, 7, tzinfo=UTC),
-                ))
-            return None
-        return real_find(user_id, session_uuid)
+    def check_then_race(user, routine):
+        with db.engine.begin() as conn:  # another request's committed insert
+            conn.execute(insert(PracticeSession).values(
+                user_id=user.id, uuid=sid, routine="humming",
+                started_at=datetime(2026, 11, 19, 7, tzinfo=UTC),
+                created_at=datetime(2026, 11, 19, 7, tzinfo=UTC), updated_at=datetime(2026, 11, 19, 7, tzinfo=UTC),
+            ))
+        return real_check(user, routine)
 
-    monkeypatch.setattr(sessions_service, "_find", find_then_race)
+    monkeypatch.setattr(sessions_service.screening, "check", check_then_race)
     r = put(client, alice, FULL, str(sid))
-    assert r.status_code == 200, r.get_json()
-    assert r.get_json()["routine"] == "box"  # this request's body won, as the later write
     monkeypatch.undo()
+    assert r.status_code == 200, r.get_json()
+    stored = r.get_json()
+    assert stored["routine"] == "box"  # this request's body won, as the later write
+    assert stored["created_at"].startswith("2026-11-19T07:00:00")  # the row's first creation is kept
     assert rows() == 1
     assert client.get(f"/api/sessions/{sid}", headers=alice["headers"]).get_json()["post"]["mood"] == 6
 

@@ -1,11 +1,12 @@
 """GET /api/insights: what the user's own sessions say, with honest uncertainty."""
 from __future__ import annotations
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import insights
+from .. import insights_cache
 from ..models import utcnow
 from .security import current_user, login_required
 
@@ -84,9 +85,19 @@ class InsightsSchema(Schema):
 @insights_blp.route("")
 class Insights(MethodView):
     @login_required
-    @insights_blp.arguments(InsightsQuerySchema, location="query")
+    @insights_blp.arguments(InsightsQuerySchema(), location="query")
     @insights_blp.response(200, InsightsSchema)
     @insights_blp.alt_response(422, schema="Error", description="days outside 1–3650.")
     def get(self, query):
         """Insights over the last `days` days"""
-        return insights.summary(current_user(), utcnow(), query["days"])
+        cache = current_app.extensions["coach.insights_cache"]
+        body = insights_cache.summary(cache, current_user(), utcnow(), query["days"], render=_render)
+        return current_app.response_class(body, mimetype=current_app.json.mimetype)
+
+
+_INSIGHTS = InsightsSchema()
+
+
+def _render(answer: dict) -> bytes:
+    """The body flask-smorest would send for `answer` (kept rendered by the cache)."""
+    return current_app.json.response(_INSIGHTS.dump(answer)).get_data()

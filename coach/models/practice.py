@@ -63,8 +63,12 @@ class PracticeSession(db.Model):
 @event.listens_for(PracticeSession, "before_insert")
 @event.listens_for(PracticeSession, "before_update")
 def _keep_duration(_mapper, _connection, session: PracticeSession) -> None:
-    """duration_seconds follows started_at/ended_at whoever writes the row (API, seeds, tests)."""
-    if session.ended_at is None or session.started_at is None:
-        session.duration_seconds = None
-    else:
-        session.duration_seconds = round((session.ended_at - session.started_at).total_seconds())
+    """duration_seconds follows started_at/ended_at whoever writes the row through the ORM
+    (seeds, tests); the API's upsert sets it with the same function."""
+    session.duration_seconds = duration_of(session.started_at, session.ended_at)
+
+
+def duration_of(started_at: datetime | None, ended_at: datetime | None) -> int | None:
+    if ended_at is None or started_at is None:
+        return None
+    return round((ended_at - started_at).total_seconds())

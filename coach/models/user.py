@@ -33,6 +33,9 @@ class User(db.Model):
     # Safety screening answers ({question: bool}); None until the user answers.
     screening: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Counts the writes to the user's sessions and custom routines: a computed insights
+    # answer is kept only under the version it was computed from (insights_cache).
+    data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     tokens: Mapped[list[AuthToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

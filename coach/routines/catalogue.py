@@ -123,6 +123,13 @@ def builtin(slug: str) -> dict | None:
     return copy.deepcopy(routine) if routine is not None else None
 
 
+def rules(slug: str) -> tuple[bool, list[dict]] | None:
+    """(requires_screening, blocked_by) of a built-in, or None: what the safety checks read on
+    every session, without copying the whole routine. Read-only."""
+    routine = _CATALOGUE.get(slug)
+    return None if routine is None else (bool(routine.get("requires_screening")), routine.get("blocked_by") or [])
+
+
 def builtins() -> list[dict]:
     """Every built-in, in catalogue order (copies)."""
     return copy.deepcopy(list(_CATALOGUE.values()))

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..accounts import note_data_changed
 from ..extensions import db
 from ..models import CustomRoutine, User
 from . import catalogue
@@ -117,6 +118,7 @@ def create_custom(user: User, body: dict, now: datetime) -> dict:
         raise TooManyRoutines(MAX_CUSTOM_ROUTINES)
     row = CustomRoutine(user_id=user.id, slug=slug, definition=_definition(body), created_at=now, updated_at=now)
     db.session.add(row)
+    note_data_changed(user)
     try:
         db.session.commit()
     except IntegrityError as exc:  # the same slug created at the same moment by another request
@@ -136,6 +138,7 @@ def update_custom(user: User, slug: str, body: dict, now: datetime) -> dict:
         raise SlugMismatch(slug)
     row.definition = _definition(body)
     row.updated_at = now
+    note_data_changed(user)
     db.session.commit()
     return _from_row(row)
 
@@ -147,4 +150,5 @@ def delete_custom(user: User, slug: str) -> None:
     if row is None:
         raise NotFound(slug)
     db.session.delete(row)
+    note_data_changed(user)
     db.session.commit()
