@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from flask.sessions import SessionInterface
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -29,6 +30,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
         hops = app.config["COACH_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    # Bearer tokens, not cookies: there is no cookie session to open and sign on every call
+    # (writing to `flask.session` raises, so one cannot appear by accident).
+    app.session_interface = NoCookieSession()
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
@@ -55,6 +60,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["coach.insights_cache"] = AnswerCache(app.config["COACH_INSIGHTS_CACHE_SIZE"])
     load_catalogue()  # validates the built-in routines at start-up: a bad one stops the app
     return app
+
+
+class NoCookieSession(SessionInterface):
+    def open_session(self, app: Flask, request):
+        return None  # Flask then uses its null session
+
+    def save_session(self, app: Flask, session, response) -> None:
+        pass
 
 
 def _require_secret_key(app: Flask) -> None:
