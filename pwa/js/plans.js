@@ -1,6 +1,6 @@
 // Plans (GET /api/plans): the phone keeps the day a plan began, the server says from the
 // sessions where the person is and today's step (a length, or seconds of cold).
-import { h, mount, fmtDate, fmtDuration, localDay } from './ui.js';
+import { h, mount, fmtDate, fmtDuration, localDay, routeToken } from './ui.js';
 import { getCached } from './api.js';
 import { kv } from './store.js';
 import { gateCard, routineNames } from './gate.js';
@@ -19,7 +19,9 @@ export function amount(plan, lo, hi = lo) {
 const stepLink = (plan, value) => `#/run/${encodeURIComponent(plan.routine)}?${plan.measure === 'minutes' ? 'minutes' : 'cold'}=${value}`;
 
 export async function plans() {
+  const current = routeToken();
   const [{ data }, begun] = await Promise.all([getCached('/api/plans'), starts()]);
+  if (!current()) return;
   mount(h('section.screen',
     h('h1', 'Plans'),
     h('p.lead', 'Small steps over four weeks. Start when it suits you; the plan follows the sessions you do.'),
@@ -38,6 +40,7 @@ async function fetchPlan(slug) {
 }
 
 export async function planDetail(slug) {
+  const current = routeToken();
   const plan = await fetchPlan(slug);
   const p = plan.progress;
   const begin = async () => {
@@ -52,6 +55,7 @@ export async function planDetail(slug) {
   } else {
     top = todayCard(plan, p);
   }
+  if (!current()) return;
   mount(h('section.screen.plan',
     h('p.eyebrow', `Plan · ${plan.routine_name}`),
     h('h1', plan.name),

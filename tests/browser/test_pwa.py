@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from coach.extensions import db
 from coach.models import PracticeSession, User
 
-from .conftest import PASSWORD, sign_up
+from .conftest import PASSWORD, PHONE, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -250,6 +251,52 @@ def test_every_screen_opens_without_console_errors(phone, base_url, console):
     page.goto(f"{base_url}/#/run/cold-face")
     page.get_by_text("Never in or near water, never while driving; seated or lying down.").wait_for()
     assert page.get_by_label("Water temperature in °C (optional)").is_visible()
+    console.assert_clean()
+
+
+# Each screen that waits for the API before it draws, with the call it waits for.
+SLOW_SCREENS = {
+    "#/": "/api/insights",
+    "#/plans": "/api/plans",
+    "#/plan/resonance-4-weeks": "/api/plans/resonance-4-weeks",
+    "#/what-helps": "/api/insights/what-helps",
+    "#/settings": "/api/me",
+    "#/reminders": "/api/reminders",
+    "#/screening": "/api/me/screening",
+    "#/help": "/api/care/resources",
+    "#/routine/box": "/api/routines/box",
+}
+
+
+def test_a_screen_left_while_it_loads_never_draws_over_the_next(browser, base_url, console):
+    """Open a screen, leave for the library before its data arrives, then let the data
+    arrive: the library stays (a late screen drawing over it would hide where one went)."""
+    # The service worker is blocked so that every API call reaches page.route.
+    context = browser.new_context(**PHONE, service_workers="block")
+    page = console.attach(context.new_page())
+    sign_up(page, base_url)
+    for hash_, path in SLOW_SCREENS.items():
+        page.goto(f"{base_url}/#/library")
+        page.locator("h1", has_text="Routines").wait_for()
+        held = []
+        waits = lambda url, path=path: urlsplit(url).path == path  # noqa: E731
+        page.route(waits, lambda route: held.append(route))
+        page.evaluate("(h) => { location.hash = h; }", hash_)
+        deadline = time.monotonic() + 10
+        while not held and time.monotonic() < deadline:
+            page.wait_for_timeout(20)
+        assert held, f"{hash_} did not call {path}"
+        page.evaluate("() => { location.hash = '#/library?kind=cold'; }")
+        page.locator("h1", has_text="Routines").wait_for()
+        for route in held:
+            route.continue_()
+        for route in held:
+            route.request.response()
+        page.unroute(waits)
+        page.wait_for_timeout(300)  # a late screen would have drawn by now
+        assert page.locator("h1").inner_text() == "Routines", f"{hash_} drew over the library"
+        assert page.evaluate("() => location.hash") == "#/library?kind=cold"
+    context.close()
     console.assert_clean()
 
 
