@@ -1,6 +1,7 @@
 """Accounts: registration, login with opaque bearer tokens, profile, erasure."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -16,8 +17,13 @@ from .extensions import db
 from .models import AuthToken, User
 
 _hasher = PasswordHasher()
-# Verified against when the email is unknown, so a login takes as long either way.
-_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+
+@functools.lru_cache(maxsize=2)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """Verified against when the email is unknown, so a login takes as long either way. Made
+    by the hasher in use (once), so its cost is always that of a real account's hash."""
+    return hasher.hash("not a real password, only for timing")
 
 
 class EmailTaken(Exception):
@@ -72,7 +78,7 @@ def check_password(user: User, password: str) -> bool:
 def login(email: str, password: str, now: datetime, ttl_days: int) -> IssuedToken:
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
-        check_password(User(password_hash=_DUMMY_HASH), password)
+        check_password(User(password_hash=_dummy_hash(_hasher)), password)
         raise WrongPassword
     if not check_password(user, password):
         raise WrongPassword

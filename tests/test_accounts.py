@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from argon2 import PasswordHasher, profiles
 from sqlalchemy import func, select
 
 from coach import accounts
@@ -60,6 +61,23 @@ def test_login_wrong_pair_is_401_in_the_error_shape(client, alice):
         r = client.post("/api/auth/login", json=body)
         assert r.status_code == 401
         assert set(r.get_json()) >= {"code", "status", "message"}
+
+
+def test_an_unknown_email_costs_one_verification_at_a_real_hashs_parameters(client, alice, monkeypatch):
+    """Equal work either way, so the answer's timing does not tell which emails have accounts."""
+    verified = []
+
+    class Watched(PasswordHasher):
+        def verify(self, hash, password):  # noqa: A002 (argon2's own name)
+            verified.append(hash)
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(accounts, "_hasher", Watched.from_parameters(profiles.CHEAPEST))
+    for email in ("alice@example.com", "nobody@example.com"):
+        assert client.post("/api/auth/login", json={"email": email, "password": "wrong password!"}).status_code == 401
+    known, unknown = verified
+    parameters = lambda h: h.rsplit("$", 2)[0]  # noqa: E731  ($argon2id$v=19$m=…,t=…,p=…)
+    assert parameters(unknown) == parameters(known) and unknown != known
 
 
 def test_logout_revokes_the_token_at_once(client, alice):
