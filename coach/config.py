@@ -40,7 +40,7 @@ def from_env(instance_path: str) -> dict:
         # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none trusted).
         "COACH_TRUSTED_PROXIES": int(os.environ.get("COACH_TRUSTED_PROXIES", "0")),
         "TOKEN_TTL_DAYS": int(os.environ.get("COACH_TOKEN_TTL_DAYS", "30")),
-        # Insights answers each worker keeps (about 10 KB for a year of sessions); 0 keeps none.
+        # Insights answers each worker keeps (4 KB for 90 days, 8 KB for a year); 0 keeps none.
         "COACH_INSIGHTS_CACHE_SIZE": int(os.environ.get("COACH_INSIGHTS_CACHE_SIZE", "4096")),
         # Bodies over 1 MiB are refused with 413 before anything reads them.
         "MAX_CONTENT_LENGTH": MiB,
