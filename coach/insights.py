@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, case, cast, desc, extract, func, literal, select
 
+from . import dialect
 from .extensions import db
 from .models import PracticeSession, User, UTCDateTime
 from .stats import GroupSums, MeanCI, adjusted_means, mean_ci_from_sums
@@ -186,7 +187,7 @@ def local_seconds(tz_name: str, first: datetime, last: datetime):
     """SQL: seconds since 1970-01-01 00:00 of the *local* wall-clock time of
     practice_sessions.started_at in `tz_name`, correct for rows started in [first, last]."""
     changes, offsets = _offset_changes(tz_name, first.date() - timedelta(days=1), last.date() + timedelta(days=1))
-    if db.session.get_bind().dialect.name == "sqlite":
+    if dialect.name() == "sqlite":
         # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' UTC text. SQLite rounds to milliseconds, so
         # 23:59:59.9999 would become the next day: cut the fraction off first (floor).
         epoch = cast(func.strftime("%s", func.substr(PS.started_at, 1, 19)), BigInteger)

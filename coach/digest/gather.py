@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, func, select
 
+from .. import dialect
 from ..extensions import db
 from ..models import CustomRoutine, PracticeSession
 from ..routines.catalogue import BUILTIN_SLUGS
@@ -85,17 +86,13 @@ def gather(targets: list[Target], as_of: datetime) -> dict[int, WeekFigures]:
     return figures
 
 
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
-
-
 def _by_routine(figures: dict[int, WeekFigures]) -> None:
     """Both weeks, grouped by user, routine and which week: one statement."""
     win = json_rows(
         "win",
         [("user_id", "int"), ("prev_start", "instant"), ("week_start", "instant"), ("week_end", "instant")],
         [(uid, f.period.prev_start, f.period.start, f.period.end) for uid, f in figures.items()],
-        _dialect(),
+        dialect.name(),
     )
     s = PracticeSession
     this_week = case((s.started_at >= win.c.week_start, 1), else_=0)
@@ -148,7 +145,7 @@ def _streaks(figures: dict[int, WeekFigures], windows: dict[int, StreakWindow]) 
         "seg",
         [("user_id", "int"), ("seg_start", "instant"), ("seg_end", "instant"), ("utc_offset", "int"), ("today", "int")],
         rows,
-        _dialect(),
+        dialect.name(),
     )
     s = PracticeSession
     local_day = (epoch_seconds(s.started_at) + seg.c.utc_offset) // 86400

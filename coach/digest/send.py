@@ -43,6 +43,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, bindparam, delete, func, select, update
 
+from .. import dialect
 from ..dialect import insert
 from ..extensions import db
 from ..lease import TickClock, lease_from, stopping
@@ -144,7 +145,6 @@ def send_due(now: datetime, *, batch_size: int = BATCH_SIZE, transport=None) -> 
 
 
 def _claim_batch(now: datetime, clock: TickClock, batch_size: int, report: DigestReport) -> Batch:
-    dialect = db.session.get_bind().dialect.name
     batch = Batch(lease=lease_from(clock(), LEASE))
     due = (
         select(U.c.id)
@@ -152,7 +152,7 @@ def _claim_batch(now: datetime, clock: TickClock, batch_size: int, report: Diges
         .order_by(U.c.digest_next_at, U.c.id)
         .limit(batch_size)
     )
-    if dialect == "postgresql":
+    if dialect.name() == "postgresql":
         due = due.with_for_update(skip_locked=True)
     claimed = db.session.execute(
         update(U)

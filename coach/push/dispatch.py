@@ -48,6 +48,7 @@ from sqlalchemy import and_, any_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql
 
 from .. import reminders as reminder_service
+from .. import dialect
 from ..dialect import insert
 from ..extensions import db
 from ..lease import TickClock, lease_from, stopping
@@ -142,7 +143,7 @@ def send_due_reminders(now: datetime, *, batch_size: int | None = None, concurre
 def _among(column, ids):
     """`column IN ids`; on PostgreSQL `= ANY(array)`: one parameter instead of hundreds, so
     the driver does not parse a new statement for every batch."""
-    if db.engine.dialect.name == "postgresql":
+    if dialect.name() == "postgresql":
         return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(column.type)))
     return column.in_(ids)
 
@@ -153,7 +154,7 @@ def _among(column, ids):
 def _claim(now: datetime, clock_now: datetime, limit: int):
     lease = lease_from(clock_now, LEASE)
     due = select(R.c.id).where(R.c.next_fire_at <= now).order_by(R.c.next_fire_at).limit(limit)
-    if db.engine.dialect.name == "postgresql":
+    if dialect.name() == "postgresql":
         due = due.with_for_update(skip_locked=True)
     stmt = (
         update(R)
