@@ -25,7 +25,6 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -172,20 +171,9 @@ def _raw_p256dh(dev) -> bytes:
 def make_database(postgres: str | None, workdir: Path):
     if not postgres:
         return f"sqlite:///{workdir / 'bench.sqlite3'}", None
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    from pg_databases import private_database
 
-    name = f"coach_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(postgres).set(database=name).render_as_string(hide_password=False), drop
+    return private_database(postgres, "coach_bench")
 
 
 def reset_due(app, rids) -> None:

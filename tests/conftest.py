@@ -10,11 +10,11 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from coach import create_app
 from coach.extensions import db
+from pg_databases import private_database
 
 PG_URL = os.environ.get("COACH_TEST_POSTGRES_URL")
 
@@ -41,19 +41,13 @@ PASSWORD = "correct horse battery"
 def pg_database_url():
     if not PG_URL:
         pytest.skip(PG_SKIP_REASON)
-    name = f"coach_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    url, drop = private_database(PG_URL, f"coach_test_{os.getpid()}")
     app = create_app({"TESTING": True, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         db.create_all()
         db.engine.dispose()
     yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    drop()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from email import policy
@@ -21,10 +20,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from conftest import PG_SKIP_REASON, PG_URL
+from pg_databases import private_database
 from pushservice import b64url
 from smtpd_fixtures import free_port
 
@@ -36,17 +34,7 @@ def private_postgres_database():
     """(url, drop) for a database of this test's own; skips without PostgreSQL."""
     if not PG_URL:
         pytest.skip(PG_SKIP_REASON)
-    name = f"coach_crash_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False), drop
+    return private_database(PG_URL, "coach_crash")
 
 
 @pytest.fixture

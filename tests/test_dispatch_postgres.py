@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,12 +17,12 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from coach.extensions import db
 from coach.models import Reminder, ReminderDelivery
 from conftest import PG_SKIP_REASON, PG_URL, make_app
+from pg_databases import private_database
 from pushservice import PushService, b64url, seed_due_reminders
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,14 +34,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.skipif(not PG_URL, reason=PG_SKI
 
 @pytest.fixture
 def own_database():
-    name = f"coach_push_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    url, drop = private_database(PG_URL, "coach_push")
+    yield url
+    drop()
 
 
 def test_two_scheduler_processes_deliver_each_reminder_exactly_once(own_database, tmp_path):

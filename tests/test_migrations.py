@@ -8,24 +8,16 @@ from sqlalchemy import inspect
 
 from coach.extensions import db
 from conftest import make_app
+from pg_databases import private_database
 
 
 def test_upgrade_matches_the_models_and_downgrades_cleanly(database_url, tmp_path):
     if not database_url.startswith("sqlite"):
         # The shared PostgreSQL test database already holds tables made by create_all;
         # migrate a database of our own instead.
-        import uuid
-
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        name = f"coach_mig_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+        url, drop = private_database(database_url, "coach_mig")
     else:
-        admin, name, url = None, None, database_url
+        url, drop = database_url, None
     try:
         app = make_app(url, tmp_path)
         with app.app_context():
@@ -37,9 +29,5 @@ def test_upgrade_matches_the_models_and_downgrades_cleanly(database_url, tmp_pat
             assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
             db.engine.dispose()
     finally:
-        if admin is not None:
-            from sqlalchemy import text
-
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        if drop is not None:
+            drop()
