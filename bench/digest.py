@@ -16,7 +16,6 @@ Goal: ≥ 200 digests/s and a constant number of statements per batch.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
 import random
 import shutil
@@ -32,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from dispatch import make_database  # noqa: E402  (the reminders benchmark's: a SQLite file, or a PostgreSQL database made and dropped)
+from dispatch import ChildServer, make_database  # noqa: E402  (the reminders benchmark's: a server process; a SQLite file, or a PostgreSQL database made and dropped)
 
 UTC = timezone.utc
 # Sunday 22 November 2026, 18:00 local, is due everywhere below by Monday 03:00 UTC (Los
@@ -83,23 +82,6 @@ def _server_main(conn) -> None:
             controller.stop()
             conn.send(True)
             return
-
-
-class ServerProcess:
-    def __init__(self):
-        ctx = mp.get_context("spawn")
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_server_main, args=(child,), daemon=True)
-        self.proc.start()
-        self.port = self.conn.recv()
-
-    def ask(self, command):
-        self.conn.send(command)
-        return self.conn.recv()
-
-    def stop(self):
-        self.ask("stop")
-        self.proc.join(10)
 
 
 # --- the database -----------------------------------------------------------------------------
@@ -232,7 +214,7 @@ def main() -> int:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="coach-bench-digest-"))
-    server = ServerProcess()
+    server = ChildServer(_server_main)
     database_url, drop = make_database(args.postgres, workdir)
     try:
         os.environ.update({

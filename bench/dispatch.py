@@ -58,17 +58,20 @@ def _service_main(conn) -> None:
             return
 
 
-class ServiceProcess:
-    def __init__(self):
+class ChildServer:
+    """A loopback server in a spawned process of its own, so its CPU is not the benchmark's
+    (the digest and scale-out benchmarks' SMTP servers use it too): `main(conn)` sends its
+    port, then answers commands over the pipe until "stop"."""
+
+    def __init__(self, main):
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_service_main, args=(child,), daemon=True)
+        self.proc = ctx.Process(target=main, args=(child,), daemon=True)
         self.proc.start()
         self.port = self.conn.recv()
-        self.origin = f"http://127.0.0.1:{self.port}"
 
     def cpu_seconds(self) -> float:
-        """CPU time the service process has used so far (is it the bottleneck?)."""
+        """CPU time the server process has used so far (is it the bottleneck?)."""
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -79,6 +82,14 @@ class ServiceProcess:
     def stop(self):
         self.ask("stop")
         self.proc.join(10)
+
+
+class ServiceProcess(ChildServer):
+    """The loopback push service."""
+
+    def __init__(self):
+        super().__init__(_service_main)
+        self.origin = f"http://127.0.0.1:{self.port}"
 
 
 # --- scheduler processes -----------------------------------------------------------------------

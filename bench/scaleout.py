@@ -33,7 +33,6 @@ import argparse
 import hashlib
 import http.client
 import json
-import multiprocessing as mp
 import os
 import re
 import secrets
@@ -52,7 +51,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
-from dispatch import ServiceProcess, make_database  # noqa: E402  (the reminders bench's push service and database maker)
+from dispatch import ChildServer, ServiceProcess, make_database  # noqa: E402  (the reminders bench's server processes and database maker)
 
 UTC = timezone.utc
 ZONE = "Europe/Berlin"
@@ -97,23 +96,6 @@ def _smtp_main(conn) -> None:
             controller.stop()
             conn.send(True)
             return
-
-
-class SmtpProcess:
-    def __init__(self):
-        ctx = mp.get_context("spawn")
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_smtp_main, args=(child,), daemon=True)
-        self.proc.start()
-        self.port = self.conn.recv()
-
-    def ask(self, command):
-        self.conn.send(command)
-        return self.conn.recv()
-
-    def stop(self):
-        self.ask("stop")
-        self.proc.join(10)
 
 
 # --- seeding -----------------------------------------------------------------------------------------
@@ -273,7 +255,7 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="coach-scaleout-"))
     push = ServiceProcess()
-    smtp = SmtpProcess()
+    smtp = ChildServer(_smtp_main)
     database_url, drop = make_database(args.postgres, workdir)
     store = redis.Redis.from_url(args.redis)
     store.flushdb()
