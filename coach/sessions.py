@@ -134,10 +134,8 @@ def save(user: User, session_uuid: uuidlib.UUID, data: dict, now: datetime) -> t
     if reason is not None:
         # Screening gates new practice. A phone re-sending a session it already stored
         # (its outbox retries) is not refused, so nothing done is lost.
-        stored = db.session.scalar(
-            select(_TABLE.c.routine).where(_TABLE.c.user_id == user.id, _TABLE.c.uuid == session_uuid)
-        )
-        if stored != routine["slug"]:
+        stored = _find(user.id, session_uuid)
+        if stored is None or stored.routine != routine["slug"]:
             raise NotAllowed(reason)
     key = {"user_id": user.id, "uuid": session_uuid}
     row = {**key, **values, "created_at": now, "updated_at": now}
