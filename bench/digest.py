@@ -161,9 +161,10 @@ def run_tick(phases: Phases, batch_size: int | None) -> tuple[float, dict]:
     from sqlalchemy import event
 
     from coach import mail
-    from coach.digest import render, send
+    from coach.digest import render
+    from coach.tick import digests as send
     from coach.extensions import db
-    from coach.scheduler import tick
+    from coach.tick.scheduler import tick
 
     if batch_size:
         send.BATCH_SIZE = batch_size
@@ -230,7 +231,7 @@ def main() -> int:
         from sqlalchemy import func, select
 
         from coach import create_app
-        from coach.digest import send
+        from coach.tick import digests as send
         from coach.extensions import db
         from coach.models import DigestDelivery
 

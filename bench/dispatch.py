@@ -99,7 +99,7 @@ def _tick_main(env: dict, ready, go, results) -> None:
     os.environ.update(env)
     from coach import create_app
     from coach.push import vapid
-    from coach.scheduler import tick
+    from coach.tick.scheduler import tick
 
     app = create_app()
     with app.app_context():

@@ -10,7 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import config, errors, http_headers, logs
-from .extensions import api as openapi, db, limiter, migrate
+from .extensions import api as openapi
+from .extensions import db, limiter, migrate
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
@@ -44,12 +45,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (register the tables)
     from .api import register_blueprints
-    from .api.docs import docs
     from .cli import coach_cli
-    from .insights_cache import AnswerCache
+    from .pages.api_docs import docs
+    from .pages.shell import web
+    from .pages.unsubscribe import unsubscribe_web
+    from .practice.insights_cache import AnswerCache
     from .routines.catalogue import load_catalogue
-    from .unsubscribe_web import unsubscribe_web
-    from .web import web
 
     register_blueprints(openapi)
     app.register_blueprint(docs)
@@ -57,7 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(web)
     app.cli.add_command(coach_cli)
     app.extensions["coach_up_since"] = models.utcnow()
-    app.extensions["coach.insights_cache"] = AnswerCache(app.config["COACH_INSIGHTS_CACHE_SIZE"])
+    app.extensions["coach.practice.insights_cache"] = AnswerCache(app.config["COACH_INSIGHTS_CACHE_SIZE"])
     load_catalogue()  # validates the built-in routines at start-up: a bad one stops the app
     return app
 

@@ -27,7 +27,7 @@ class InstantType(click.ParamType):
 @click.option("--at", "at", type=InstantType(), help="Run the tick as if at this instant.")
 def tick_command(at):
     """Run one scheduler tick: send every due reminder and digest, then exit."""
-    from .scheduler import tick
+    from .tick.scheduler import tick
 
     report = tick(at or utcnow())
     click.echo(f"tick at {report.at.isoformat()}: " + ", ".join(f"{k} {v}" for k, v in report.counts.items()))
@@ -38,7 +38,7 @@ def tick_command(at):
 @coach_cli.command("scheduler")
 def scheduler_command():
     """Run the scheduler alone (web workers then run with COACH_SCHEDULER=off)."""
-    from .scheduler import make_scheduler
+    from .tick.scheduler import make_scheduler
 
     scheduler = make_scheduler(current_app._get_current_object(), blocking=True)
 
@@ -63,7 +63,7 @@ def serve_command(host, port):
     from flask_migrate import upgrade
     from werkzeug.serving import run_simple
 
-    from .scheduler import make_scheduler
+    from .tick.scheduler import make_scheduler
 
     app = current_app._get_current_object()
     upgrade()

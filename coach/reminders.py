@@ -1,8 +1,6 @@
-"""Reminders: what a user asked to be reminded of, planned in the user's zone.
+"""Reminders: what a user asked to be reminded of, and what the reminder says.
 
-Planning uses `timeutil.next_weekly` (the gap and fold rules of design.md, Time). The API,
-a change of time zone and the tick all plan through `next_occurrence`, so a reminder is
-planned one way only. Sending lives in `coach.push.dispatch`.
+When one is next due is `coach.planning`'s rule; sending lives in `coach.tick.reminders`.
 """
 from __future__ import annotations
 
@@ -13,7 +11,7 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .models import Reminder, User
-from .timeutil import next_weekly, parse_hhmm, zone
+from .planning import plan_reminder
 
 MAX_REMINDERS = 20  # per user; more answers 409
 SNOOZE_MINUTES = (1, 240)
@@ -29,30 +27,6 @@ class UnknownRoutine(ValueError):
 
 class ReminderOff(Exception):
     """A disabled reminder cannot be snoozed."""
-
-
-def next_occurrence(local_time: str, weekdays: list[int], tz_name: str, after: datetime) -> datetime | None:
-    """The first instant strictly after `after` at `local_time` on one of `weekdays`."""
-    return next_weekly(after, parse_hhmm(local_time), weekdays, zone(tz_name))
-
-
-def plan(reminder: Reminder, user: User, now: datetime) -> None:
-    """Plan the next occurrence strictly after `now` (None while disabled)."""
-    if not reminder.enabled:
-        reminder.next_fire_at = reminder.planned_at = None
-    else:
-        at = next_occurrence(reminder.local_time, reminder.weekdays, user.timezone, now)
-        reminder.next_fire_at = reminder.planned_at = at
-    reminder.attempts = 0
-
-
-def replan_all(user: User, now: datetime) -> None:
-    """After a change of time zone every reminder is planned again (not committed here)."""
-    for reminder in db.session.scalars(select(Reminder).where(Reminder.user_id == user.id)):
-        plan(reminder, user, now)
-
-
-# --- the service behind /api/reminders ---------------------------------------------------
 
 
 def list_reminders(user: User) -> list[Reminder]:
@@ -89,7 +63,7 @@ def create_reminder(user: User, fields: dict[str, Any], now: datetime) -> Remind
         enabled=fields.get("enabled", True),
         created_at=now,
     )
-    plan(reminder, user, now)
+    plan_reminder(reminder, user, now)
     db.session.add(reminder)
     db.session.commit()
     return reminder
@@ -110,7 +84,7 @@ def update_reminder(user: User, reminder: Reminder, changes: dict[str, Any], now
     if "enabled" in changes and changes["enabled"] != reminder.enabled:
         reminder.enabled, replan = changes["enabled"], True
     if replan:
-        plan(reminder, user, now)
+        plan_reminder(reminder, user, now)
     db.session.commit()
     return reminder
 

@@ -17,9 +17,9 @@ from datetime import datetime, timezone
 
 from itsdangerous import BadData, URLSafeSerializer
 
-from .digest.schedule import plan_digest
 from .extensions import db
 from .models import User
+from .planning import plan_digest
 
 SALT = "coach.digest.unsubscribe"
 

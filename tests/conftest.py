@@ -27,12 +27,12 @@ def _cheap_password_hashing():
     """
     from argon2 import PasswordHasher, profiles
 
-    from coach import accounts
+    from coach.accounts import passwords
 
-    real = accounts._hasher
-    accounts._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    real = passwords._hasher
+    passwords._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
     yield real
-    accounts._hasher = real
+    passwords._hasher = real
 PG_SKIP_REASON = "COACH_TEST_POSTGRES_URL is not set: the PostgreSQL runs are skipped"
 PASSWORD = "correct horse battery"
 

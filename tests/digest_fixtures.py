@@ -8,7 +8,7 @@ from email.message import EmailMessage
 
 from sqlalchemy import select
 
-from coach.digest.schedule import plan_digest
+from coach.planning import plan_digest
 from coach.extensions import db
 from coach.models import DigestDelivery, User
 from conftest import signup

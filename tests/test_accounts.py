@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from argon2 import PasswordHasher, profiles
 from sqlalchemy import func, select
 
-from coach import accounts
+from coach.accounts import passwords, tokens
 from coach.extensions import db
 from coach.models import AuthToken, User
 from conftest import PASSWORD, signup
@@ -72,7 +72,7 @@ def test_an_unknown_email_costs_one_verification_at_a_real_hashs_parameters(clie
             verified.append(hash)
             return super().verify(hash, password)
 
-    monkeypatch.setattr(accounts, "_hasher", Watched.from_parameters(profiles.CHEAPEST))
+    monkeypatch.setattr(passwords, "_hasher", Watched.from_parameters(profiles.CHEAPEST))
     for email in ("alice@example.com", "nobody@example.com"):
         assert client.post("/api/auth/login", json={"email": email, "password": "wrong password!"}).status_code == 401
     known, unknown = verified
@@ -89,8 +89,8 @@ def test_logout_revokes_the_token_at_once(client, alice):
 
 def test_expired_token_is_refused(app, client, alice):
     now = datetime.now(timezone.utc)
-    assert accounts.authenticate(alice["token"], now) is not None
-    assert accounts.authenticate(alice["token"], now + timedelta(days=31)) is None
+    assert tokens.authenticate(alice["token"], now) is not None
+    assert tokens.authenticate(alice["token"], now + timedelta(days=31)) is None
     row = db.session.scalar(select(AuthToken))
     row.expires_at = now - timedelta(seconds=1)
     db.session.commit()

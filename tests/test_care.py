@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coach import care
+from coach import crisis_lines as care
 from conftest import signup
 
 

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from coach.digest.send import MARK_WINDOW
+from coach.tick.digests import MARK_WINDOW
 from coach.extensions import db
 from coach.models import DigestDelivery, PushSubscription, Reminder, ReminderDelivery, User
 from conftest import PG_SKIP_REASON, PG_URL, make_app

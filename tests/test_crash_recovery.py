@@ -12,11 +12,11 @@ from datetime import timedelta
 import pytest
 from py_vapid import Vapid
 
-from coach.digest import send
+from coach.tick import digests as send
 from coach.extensions import db
 from coach.models import DigestDelivery
 from coach.push.sender import Push, Sender
-from coach.scheduler import tick
+from coach.tick.scheduler import tick
 from digest_fixtures import at, deliveries, member, user_of
 from pushservice import PushService
 from smtpd_fixtures import smtp_server  # noqa: F401  (fixture)

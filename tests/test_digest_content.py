@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from coach.digest.content import date_range, duration, how_sure, signed
-from coach.insights import CARE_REASON
+from coach.practice.insights import CARE_REASON
 from coach.routines import catalogue
-from coach.scheduler import tick
-from coach.stats import MeanCI
+from coach.tick.scheduler import tick
+from coach.practice.stats import MeanCI
 from digest_fixtures import at, line, member, record, text_part, html_part
 from smtpd_fixtures import smtp_server  # noqa: F401  (fixture)
 

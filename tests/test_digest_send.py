@@ -14,10 +14,10 @@ from email.utils import parsedate_to_datetime
 import pytest
 from sqlalchemy import event
 
-from coach.digest.send import send_due
+from coach.tick.digests import send_due
 from coach.extensions import db
 from coach.routines import catalogue
-from coach.scheduler import tick
+from coach.tick.scheduler import tick
 from conftest import signup
 from digest_fixtures import at, deliveries, line, member, record, text_part, html_part, user_of
 from smtpd_fixtures import free_port, smtp_server  # noqa: F401  (fixture)

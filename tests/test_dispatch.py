@@ -13,11 +13,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from coach import accounts, reminders
+from coach import planning, reminders
+from coach.accounts import profile
 from coach.extensions import db
 from coach.models import PracticeSession, PushSubscription, Reminder, ReminderDelivery, User
-from coach.push import dispatch, vapid
-from coach.scheduler import tick
+from coach.push import vapid
+from coach.tick import reminders as dispatch
+from coach.tick.scheduler import tick
 from conftest import signup
 from pushservice import Device, PushService
 
@@ -62,7 +64,7 @@ def remind(client, who, planned_from: datetime, local_time="07:30", weekdays=EVE
     assert r.status_code == 201, r.get_json()
     db.session.expire_all()
     reminder = db.session.get(Reminder, r.get_json()["id"])
-    reminders.plan(reminder, db.session.get(User, who["user"]["id"]), planned_from)
+    planning.plan_reminder(reminder, db.session.get(User, who["user"]["id"]), planned_from)
     db.session.commit()
     return reminder.id
 
@@ -464,7 +466,7 @@ def test_a_time_zone_change_replans_and_the_tick_follows(client, push):
     rid = remind(client, who, Z("2026-06-01T00:00Z"))
     berlin = reminder(rid).next_fire_at
     assert berlin == Z("2026-06-01T05:30Z")
-    accounts.update_profile(db.session.get(User, who["user"]["id"]), {"timezone": "America/New_York"}, Z("2026-06-01T00:00Z"))
+    profile.update_profile(db.session.get(User, who["user"]["id"]), {"timezone": "America/New_York"}, Z("2026-06-01T00:00Z"))
     assert reminder(rid).next_fire_at == Z("2026-06-01T11:30Z")  # 07:30 EDT
     tick(berlin)
     assert count(push, who["devices"][0]) == 0

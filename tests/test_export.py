@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from coach import export
+from coach.accounts import export
 from coach.extensions import db
 from coach.models import CustomRoutine, DigestDelivery, PushSubscription, Reminder, ReminderDelivery, User
 from sessions_fixtures import add, body, put

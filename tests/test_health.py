@@ -55,7 +55,7 @@ def test_tick_refuses_a_naive_instant(app):
 
 
 def test_a_failing_step_does_not_stop_the_others(app, monkeypatch):
-    from coach import scheduler
+    from coach.tick import scheduler
 
     ran = []
 

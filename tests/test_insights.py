@@ -1,4 +1,4 @@
-"""GET /api/insights and coach.insights: totals, streak in the user's own days, per-routine
+"""GET /api/insights and coach.practice.insights: totals, streak in the user's own days, per-routine
 change with t intervals (checked against `statistics` and a printed t table), weekly
 buckets, the recommendation's honesty, and the care signal."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event
 
-from coach import insights
+from coach.practice import insights
 from coach.extensions import db
 from conftest import signup
 from sessions_fixtures import add, user_row

@@ -1,4 +1,4 @@
-"""Kept insights answers (coach.insights_cache): a repeat read is served without aggregating,
+"""Kept insights answers (coach.practice.insights_cache): a repeat read is served without aggregating,
 and the answer served is always the one a fresh computation would give, whichever worker
 wrote last and however much time has passed."""
 from __future__ import annotations
@@ -10,10 +10,12 @@ from datetime import datetime, time, timedelta, timezone
 import pytest
 from sqlalchemy import event
 
-from coach import insights, insights_cache
+from coach.practice import insights_cache
+
+from coach.practice import insights
 from coach.api.insights import _render
 from coach.extensions import db
-from coach.insights_cache import AnswerCache
+from coach.practice.insights_cache import AnswerCache
 from coach.timeutil import local_to_utc, zone
 from conftest import app_with_db, make_app, signup
 from sessions_fixtures import add, put, body, rfc3339, user_row

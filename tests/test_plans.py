@@ -9,8 +9,8 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
-from coach import plans
-from coach.plans import PlanError, load_plans
+from coach.routines import plans
+from coach.routines.plans import PlanError, load_plans
 from coach.timeutil import local_date, local_to_utc, zone
 from tests.conftest import make_app, signup
 from tests.sessions_fixtures import add

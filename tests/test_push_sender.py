@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 from email.utils import formatdate
 
-from coach.push.dispatch import backoff
+from coach.tick.reminders import backoff
 from coach.push.sender import MAX_RETRY_AFTER, parse_retry_after
 
 

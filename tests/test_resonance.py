@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from hrvanalysis import get_time_domain_features
 
-from coach import resonance
+from coach.practice import resonance
 from conftest import signup
 
 RATES = (6.5, 6.0, 5.5, 5.0, 4.5)

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from coach import screening
+from coach.routines import screening
 from coach.models import User
 from coach.routines import catalogue
 from coach.routines.schema import SCREENING_ANSWERS

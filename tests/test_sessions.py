@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, insert, select
 
-from coach import sessions as sessions_service
+from coach.practice import sessions as sessions_service
 from coach.extensions import db
 from coach.models import PracticeSession
 from coach.routines import catalogue

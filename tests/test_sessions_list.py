@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from coach import sessions as sessions_service
+from coach.practice import sessions as sessions_service
 from sessions_fixtures import add, rfc3339
 
 UTC = timezone.utc

@@ -114,7 +114,7 @@ def app_config():
 
 @pytest.fixture
 def stop_flag():
-    from coach.lease import stopping
+    from coach.tick.lease import stopping
 
     yield stopping
     stopping.clear()
@@ -123,8 +123,9 @@ def stop_flag():
 def test_asked_to_stop_a_step_finishes_its_batch_and_claims_no_more(app, stop_flag, monkeypatch):
     """What SIGTERM asks of a running tick: the batch claimed is finished, the rest of the
     queue is left due (not leased) for the next scheduler."""
-    from coach.push import dispatch, vapid
-    from coach.scheduler import tick
+    from coach.push import vapid
+    from coach.tick import reminders as dispatch
+    from coach.tick.scheduler import tick
 
     with PushService(app_server_key=vapid.public_key(vapid.load(app))) as push:
         devices = [push.device() for _ in range(7)]
@@ -151,7 +152,7 @@ def test_asked_to_stop_a_step_finishes_its_batch_and_claims_no_more(app, stop_fl
 
 
 def test_asked_to_stop_the_digest_step_finishes_its_batch_and_claims_no_more(app, stop_flag, monkeypatch, tmp_path):
-    from coach.digest import send
+    from coach.tick import digests as send
 
     send_at = datetime(2026, 11, 22, 17, 0, tzinfo=timezone.utc)
     with SlowSmtp(delay=0) as smtp:

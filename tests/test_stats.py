@@ -1,4 +1,4 @@
-"""coach.stats against numbers computed independently: a printed t table, Python's
+"""coach.practice.stats against numbers computed independently: a printed t table, Python's
 `statistics`, and a least-squares fit solved by plain Gaussian elimination."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from coach.stats import (
+from coach.practice.stats import (
     GroupSums,
     adjusted_means,
     mean_ci,

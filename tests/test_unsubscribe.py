@@ -9,7 +9,7 @@ import pytest
 
 from coach.extensions import db
 from coach.models import User
-from coach.scheduler import tick
+from coach.tick.scheduler import tick
 from coach.unsubscribe import make_token
 from digest_fixtures import at, member, unsubscribe_path, user_of
 from smtpd_fixtures import smtp_server  # noqa: F401  (fixture)

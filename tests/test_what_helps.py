@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from coach import what_helps
+from coach.practice import what_helps
 from coach.extensions import db
-from coach.insights import MeasureSums
+from coach.practice.insights import MeasureSums
 from coach.models import PracticeSession, User
-from coach.stats import GroupSums, adjusted_means
+from coach.practice.stats import GroupSums, adjusted_means
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 

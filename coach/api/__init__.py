@@ -38,9 +38,12 @@ def register_blueprints(api: Api) -> None:
     for blp in (push_blp, reminders_blp):
         api.register_blueprint(blp)
 
-    from .safety import blueprints as safety_blueprints
+    from .care import care_blp
+    from .resonance import resonance_blp
+    from .screening import screening_blp
+    from .what_helps import what_helps_blp
 
-    for blp in safety_blueprints:
+    for blp in (screening_blp, resonance_blp, what_helps_blp, care_blp):
         api.register_blueprint(blp)
 
     from .plans import plans_blp

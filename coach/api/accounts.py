@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate
 
-from .. import accounts
+from ..accounts import passwords, profile, tokens
+from ..fields import JSONBoolean, JSONNumber
 from ..models import utcnow
 from ..timeutil import is_valid_zone, parse_hhmm
 from . import input_guard
-from ..fields import JSONBoolean, JSONNumber
 from .security import current_user, login_required
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Register, log in and out.")
@@ -98,15 +98,15 @@ class Register(MethodView):
     def post(self, body):
         """Create an account"""
         try:
-            return accounts.register(body["email"], body["password"], body["timezone"], utcnow())
-        except accounts.EmailTaken:
+            return profile.register(body["email"], body["password"], body["timezone"], utcnow())
+        except profile.EmailTaken:
             abort(409, message="An account with that email already exists.")
 
 
 def _login_email_key() -> str:
     body = input_guard.json_body()  # the limiter asks before the input guard has run
     email = body.get("email") if isinstance(body, dict) else None
-    return f"login-email:{accounts.normalise_email(email) if isinstance(email, str) else ''}"
+    return f"login-email:{profile.normalise_email(email) if isinstance(email, str) else ''}"
 
 
 @auth_blp.route("/login")
@@ -126,8 +126,8 @@ class Login(MethodView):
     def post(self, body):
         """Log in: returns a bearer token"""
         try:
-            return accounts.login(body["email"], body["password"], utcnow(), current_app.config["TOKEN_TTL_DAYS"])
-        except accounts.WrongPassword:
+            return tokens.login(body["email"], body["password"], utcnow(), current_app.config["TOKEN_TTL_DAYS"])
+        except passwords.WrongPassword:
             abort(401, message="That email and password do not match.")
 
 
@@ -137,7 +137,7 @@ class Logout(MethodView):
     @auth_blp.response(204)
     def post(self):
         """Log out: the token stops working at once"""
-        accounts.logout(g.token)
+        tokens.logout(g.token)
 
 
 @me_blp.route("")
@@ -153,7 +153,7 @@ class Me(MethodView):
     @me_blp.response(200, MeSchema)
     def patch(self, changes):
         """Change time zone, weekly email schedule or resonance rate"""
-        return accounts.update_profile(current_user(), changes, utcnow())
+        return profile.update_profile(current_user(), changes, utcnow())
 
     @login_required
     @me_blp.arguments(PasswordSchema())
@@ -162,6 +162,6 @@ class Me(MethodView):
     def delete(self, body):
         """Erase the account and everything it owns"""
         try:
-            accounts.erase(current_user(), body["password"])
-        except accounts.WrongPassword:
+            profile.erase(current_user(), body["password"])
+        except passwords.WrongPassword:
             abort(403, message="That password is not right; nothing was deleted.")

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import export
+from ..accounts import export
 from ..models import utcnow
 from .security import current_user, login_required
 

@@ -6,8 +6,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import insights_cache
 from ..models import utcnow
+from ..practice import insights_cache
 from .security import current_user, login_required
 
 insights_blp = Blueprint(
@@ -90,7 +90,7 @@ class Insights(MethodView):
     @insights_blp.alt_response(422, schema="Error", description="days outside 1–3650.")
     def get(self, query):
         """Insights over the last `days` days"""
-        cache = current_app.extensions["coach.insights_cache"]
+        cache = current_app.extensions["coach.practice.insights_cache"]
         body = insights_cache.summary(cache, current_user(), utcnow(), query["days"], render=_render)
         return current_app.response_class(body, mimetype=current_app.json.mimetype)
 

@@ -5,8 +5,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
-from .. import plans
 from ..models import utcnow
+from ..routines import plans
 from .security import current_user, login_required
 
 plans_blp = Blueprint(

@@ -12,10 +12,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate
 
+from ..fields import JSONNumber
 from ..models import utcnow
 from ..push import subscriptions, vapid
 from ..push.guard import MAX_ENDPOINT_LENGTH, EndpointRefused
-from ..fields import JSONNumber
 from .security import current_user, login_required
 
 push_blp = Blueprint(

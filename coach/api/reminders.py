@@ -6,9 +6,9 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate
 
 from .. import reminders
+from ..fields import JSONBoolean
 from ..models import utcnow
 from .accounts import HHMM, validate_hhmm
-from ..fields import JSONBoolean
 from .paths import ROW_ID
 from .security import current_user, login_required
 

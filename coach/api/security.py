@@ -8,7 +8,7 @@ from flask import g, request
 from flask_smorest import abort
 from flask_smorest.utils import deepupdate
 
-from .. import accounts
+from ..accounts import tokens
 from ..models import User, utcnow
 
 BEARER = {"bearerAuth": []}
@@ -32,7 +32,7 @@ def login_required(func):
     @wraps(func)
     def wrapper(*args, **kwargs):
         token = bearer_token()
-        user = accounts.authenticate(token, utcnow()) if token else None
+        user = tokens.authenticate(token, utcnow()) if token else None
         if user is None:
             abort(401, message="Please log in again.", headers={"WWW-Authenticate": 'Bearer realm="coach"'})
         g.user, g.token = user, token

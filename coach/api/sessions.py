@@ -13,8 +13,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from .. import sessions
 from ..models import utcnow
+from ..practice import sessions
 from .security import current_user, login_required
 
 sessions_blp = Blueprint(

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from .. import screening
-from ..insights import CARE_REASON, confidence, recommend
-from ..routines import catalogue
-from ..stats import MeanCI, adjusted_means
+from ..practice.insights import CARE_REASON, confidence, recommend
+from ..practice.stats import MeanCI, adjusted_means
+from ..routines import catalogue, screening
 from .gather import RATINGS, RoutineWeek, WeekFigures
 
 MINUS = "\u2212"

@@ -16,8 +16,8 @@ from sqlalchemy import and_, case, func, select
 from .. import dialect
 from ..extensions import db
 from ..models import CustomRoutine, PracticeSession
+from ..practice.insights import CARE_COUNT, CARE_LOW_MOOD, CARE_WINDOW, RATINGS, MeasureSums, measure_columns
 from ..routines.catalogue import BUILTIN_SLUGS
-from ..insights import CARE_COUNT, CARE_LOW_MOOD, CARE_WINDOW, RATINGS, MeasureSums, measure_columns
 from ..timeutil import zone
 from .period import STREAK_WINDOW_DAYS, Period, StreakWindow, period_for, streak_window
 from .sql import cold_seconds, epoch_seconds, json_rows

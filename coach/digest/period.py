@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from ..insights import _offset_changes
+from ..practice.insights import _offset_changes
 from ..timeutil import local_date, local_to_utc
 
 CURRENT_WEEK_FROM_WEEKDAY = 4  # Friday

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import css_inline
 from flask import Flask
 
-from .. import screening
+from ..routines import screening
 from ..unsubscribe import TokenMaker
 from .content import DigestView, RoutineBook, build_view
 from .gather import WeekFigures

@@ -5,11 +5,11 @@ import json
 from datetime import datetime, timezone
 
 from sqlalchemy import BigInteger, Float, Integer, column, text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.sql.selectable import CTE
 
 from ..models import UTCDateTime
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import FunctionElement
 
 
 class epoch_seconds(FunctionElement):

@@ -54,7 +54,7 @@ class ReminderDelivery(db.Model):
     The row is written (status `sending`) and committed before any push goes out, and
     each device reached is added to `sent_to` as it happens. A crash mid-send leaves
     `sending` behind a lease that runs out; a later tick then sends the occurrence on to
-    the devices not in `sent_to` (coach.push.dispatch: at least once after a crash).
+    the devices not in `sent_to` (coach.tick.reminders: at least once after a crash).
     """
 
     __tablename__ = "reminder_deliveries"
@@ -80,7 +80,7 @@ class DigestDelivery(db.Model):
     The row is inserted (status `sending`) and committed before the email goes out, and
     marked `sent` as soon as the server accepts it, so a repeated tick never sends the
     week again. A crash mid-send leaves `sending` behind the user's lease; when the lease
-    runs out a later tick sends it (coach.digest.send: at least once after a crash). A
+    runs out a later tick sends it (coach.tick.digests: at least once after a crash). A
     temporary SMTP failure deletes it and leaves the digest due for the next tick.
     """
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..accounts import note_data_changed
+from ..accounts.data_version import note_data_changed
 from ..extensions import db
 from ..models import CustomRoutine, User
 from . import catalogue

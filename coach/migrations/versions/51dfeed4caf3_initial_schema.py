@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-23 20:41:12.943437
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '51dfeed4caf3'

@@ -5,9 +5,8 @@ Revises: 51dfeed4caf3
 Create Date: 2026-11-23 23:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '7c1e5a9d2b40'
 down_revision = '51dfeed4caf3'

@@ -15,9 +15,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from . import sessions as sessions_service
-from .extensions import db
-from .models import (
+from ..extensions import db
+from ..models import (
     AuthToken,
     CustomRoutine,
     DigestDelivery,
@@ -27,7 +26,8 @@ from .models import (
     ReminderDelivery,
     User,
 )
-from .timeutil import zone
+from ..practice import sessions as sessions_service
+from ..timeutil import zone
 
 FORMAT_VERSION = 1
 # Never exported: credentials, and the push keys that would let anyone write to the device.

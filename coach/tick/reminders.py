@@ -2,7 +2,7 @@
 
 Per batch of due reminders:
 1. claim: one UPDATE moves their `next_fire_at` to a lease instant (5 min ahead on the
-   tick's clock, this batch's own: coach.lease) and RETURNs them; on PostgreSQL its
+   tick's clock, this batch's own: coach.tick.lease) and RETURNs them; on PostgreSQL its
    subquery is `SELECT … FOR UPDATE SKIP LOCKED`, so concurrent scheduler processes
    each take other rows; on SQLite the statement is a compare-and-set
    (`next_fire_at <= now` is checked again under SQLite's single writer lock). Committed
@@ -47,14 +47,14 @@ from flask import current_app
 from sqlalchemy import and_, any_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql
 
+from .. import dialect, planning
 from .. import reminders as reminder_service
-from .. import dialect
 from ..dialect import insert
 from ..extensions import db
-from ..lease import TickClock, lease_from, stopping
 from ..models import PracticeSession, PushSubscription, Reminder, ReminderDelivery, User
-from . import vapid as vapid_keys
-from .sender import DEFAULT_CONCURRENCY, DEFAULT_TTL, Outcome, Push, Sender
+from ..push import vapid as vapid_keys
+from ..push.sender import DEFAULT_CONCURRENCY, DEFAULT_TTL, Outcome, Push, Sender
+from .lease import TickClock, lease_from, stopping
 
 log = logging.getLogger(__name__)
 
@@ -395,7 +395,7 @@ def _write_reminders(items: list[_Item], lease: datetime, now: datetime, zones: 
         tz = zones.get(r.user_id)
         key = (r.local_time, tuple(r.weekdays), tz)
         if key not in plans:
-            plans[key] = reminder_service.next_occurrence(r.local_time, r.weekdays, tz, now) if tz else None
+            plans[key] = planning.next_occurrence(r.local_time, r.weekdays, tz, now) if tz else None
         replanned[plans[key]].append(r.id)
     for nxt, ids in replanned.items():
         db.session.execute(

@@ -23,11 +23,11 @@ from importlib.resources import files
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
-from .extensions import db
-from .models import PracticeSession, User
-from .routines import catalogue
-from .routines.schema import CITATION_YEAR, MAX_PHASE_SECONDS, MAX_TOTAL_SECONDS, SLUG_PATTERN, text
-from .timeutil import local_date, local_to_utc, zone
+from ..extensions import db
+from ..models import PracticeSession, User
+from ..timeutil import local_date, local_to_utc, zone
+from . import catalogue
+from .schema import CITATION_YEAR, MAX_PHASE_SECONDS, MAX_TOTAL_SECONDS, SLUG_PATTERN, text
 
 DATA = files("coach.routines") / "plans.json"
 MEASURES = {"cold_seconds": "seconds of cold", "minutes": "minutes"}

@@ -19,9 +19,9 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, request
 from werkzeug.routing import PathConverter
 
-from .http_headers import PAGE_CSP
+from ..http_headers import PAGE_CSP
 
-PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
+PWA_DIR = Path(__file__).resolve().parents[2] / "pwa"
 
 TYPES = {
     ".webmanifest": "application/manifest+json",

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from .extensions import db
-from .models import User
-from .routines import catalogue
-from .routines.schema import SCREENING_ANSWERS
+from ..extensions import db
+from ..models import User
+from . import catalogue
+from .schema import SCREENING_ANSWERS
 
 QUESTIONS: dict[str, str] = {
     "heart_condition": "Do you have a heart condition, such as heart disease or a past heart attack?",
@@ -106,7 +106,7 @@ def status(user: User) -> dict:
     """What GET /api/me/screening shows: the answers and every routine screening covers, as
     cleared (may be done now), blocked (with the reason and a gentler alternative) or, before
     the questions are answered, needs_screening."""
-    from .routines.service import list_routines
+    from .service import list_routines
 
     answers = answers_of(user)
     routines = list_routines(user)

@@ -29,8 +29,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from .extensions import db
-from .models import ResonanceAssessment, User
+from ..extensions import db
+from ..models import ResonanceAssessment, User
 
 MIN_BPM, MAX_BPM = 4.5, 7.0
 CENTRE_BPM = 6.0  # ties go to the rate closer to the usual 6 breaths a minute

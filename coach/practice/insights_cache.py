@@ -23,10 +23,11 @@ from typing import Any, Callable
 
 from sqlalchemy import func, select
 
+from ..extensions import db
+from ..models import PracticeSession, User
+from ..timeutil import local_to_utc, zone
 from . import insights
-from .extensions import db
-from .models import PracticeSession, User
-from .timeutil import local_to_utc, zone
+
 
 class AnswerCache:
     """A bounded, thread-safe map of key → (rendered answer, deadline)."""

@@ -16,12 +16,13 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import and_, delete, or_, select
 
-from . import dialect, screening
-from .accounts import note_data_changed
-from .dialect import insert
-from .extensions import db
-from .models import PracticeSession, User
-from .models.practice import duration_of
+from .. import dialect
+from ..accounts.data_version import note_data_changed
+from ..dialect import insert
+from ..extensions import db
+from ..models import PracticeSession, User
+from ..models.practice import duration_of
+from ..routines import screening
 
 UTC = timezone.utc
 MAX_AHEAD = timedelta(days=1)  # phone clocks drift; a day ahead is already absurd
@@ -64,7 +65,7 @@ def check_times(started_at: datetime, ended_at: datetime | None, now: datetime) 
 
 
 def _resolve_routine(user: User, slug: str) -> dict:
-    from .routines.service import get_routine
+    from ..routines.service import get_routine
 
     routine = get_routine(user, slug)
     if routine is None:

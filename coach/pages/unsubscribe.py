@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
-from . import unsubscribe as service
-from .models import utcnow
+from .. import unsubscribe as service
+from ..models import utcnow
 
 unsubscribe_web = Blueprint("unsubscribe", __name__)
 

@@ -27,9 +27,9 @@ from fractions import Fraction
 
 from sqlalchemy import func, select
 
-from .extensions import db
+from ..extensions import db
+from ..models import PracticeSession, User
 from .insights import MeasureSums, routine_sums
-from .models import PracticeSession, User
 from .stats import mean_ci_from_sums, t_quantile
 
 MIN_SESSIONS = 3  # ranked only from this many rated sessions
@@ -135,8 +135,8 @@ def _words(key: str, n: int) -> str:
 def _describe(user: User, slugs) -> dict[str, tuple[str, str | None]]:
     """{slug: (name, reason the screening refuses it or None)}; a routine since deleted keeps
     its slug as name."""
-    from . import screening
-    from .routines.service import get_routine
+    from ..routines import screening
+    from ..routines.service import get_routine
 
     out = {}
     for slug in slugs:
@@ -239,8 +239,8 @@ def pick_surprise(user: User, favourites: list[str] | None, rng: random.Random) 
     has the same chance, so that over time every favourite is tried about equally often
     whatever the mood of the day: the fair way to compare them. Routines the screening does
     not allow are never picked."""
-    from . import screening
-    from .routines.service import get_routine
+    from ..routines import screening
+    from ..routines.service import get_routine
 
     if favourites is not None:
         slugs = list(dict.fromkeys(favourites))

@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, case, cast, desc, extract, func, literal, select
 
-from . import dialect
-from .extensions import db
-from .models import PracticeSession, User, UTCDateTime
+from .. import dialect
+from ..extensions import db
+from ..models import PracticeSession, User, UTCDateTime
+from ..timeutil import iso_week_key, local_to_utc, zone
 from .stats import GroupSums, MeanCI, adjusted_means, mean_ci_from_sums
-from .timeutil import iso_week_key, local_to_utc, zone
 
 PS = PracticeSession
 UTC = timezone.utc
@@ -300,7 +300,7 @@ def care(user: User) -> dict:
 # --- the recommendation -------------------------------------------------------------------
 
 def _names(user: User, slugs: Iterable[str]) -> dict[str, str]:
-    from .routines.service import get_routine
+    from ..routines.service import get_routine
 
     names = {}
     for slug in slugs:
@@ -367,8 +367,8 @@ def recommend(rows: list[dict], names: dict[str, str], total_sessions: int) -> d
 def _startable(user: User, rows: list[dict]) -> list[dict]:
     """The rows a recommendation may name: routines that still exist and that the user's
     screening allows (a blocked routine is never suggested)."""
-    from .routines.service import get_routine
-    from .screening import check
+    from ..routines.screening import check
+    from ..routines.service import get_routine
 
     def allowed(slug: str) -> bool:
         routine = get_routine(user, slug)

@@ -13,8 +13,8 @@ from datetime import datetime
 
 from flask import Flask
 
-from .extensions import db
-from .models import SchedulerHeartbeat, utcnow
+from ..extensions import db
+from ..models import SchedulerHeartbeat, utcnow
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 30
@@ -29,8 +29,8 @@ class TickReport:
 
 
 def _steps():
-    from .digest.send import send_due as send_due_digests
-    from .push.dispatch import send_due_reminders
+    from .digests import send_due as send_due_digests
+    from .reminders import send_due_reminders
 
     return (("reminders", send_due_reminders), ("digests", send_due_digests))
 

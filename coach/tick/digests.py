@@ -2,7 +2,7 @@
 
 Per batch of users (design.md, the database is the queue; the same scheme as reminders):
 1. claim: one UPDATE moves the due users' `digest_next_at` (`digest_enabled` and due) to a
-   lease instant (5 min ahead on the tick's clock, this batch's own: coach.lease), keeps
+   lease instant (5 min ahead on the tick's clock, this batch's own: coach.tick.lease), keeps
    the occurrence in `digest_planned_at`, and RETURNs them; on PostgreSQL its subquery is
    `FOR UPDATE SKIP LOCKED` so parallel schedulers take different users, on SQLite it is a
    compare-and-set. Then the delivery row of each (user, ISO week of the local send date)
@@ -45,16 +45,16 @@ from sqlalchemy import and_, bindparam, delete, func, select, update
 
 from .. import dialect
 from ..dialect import insert
+from ..digest.content import RoutineBook
+from ..digest.gather import Target, gather
+from ..digest.period import covered_monday
+from ..digest.render import Composer, Recipient
 from ..extensions import db
-from ..lease import TickClock, lease_from, stopping
 from ..mail import BackgroundSender, ConnectionFailure, PermanentFailure, TemporaryFailure, transport_from_config
 from ..models import DigestDelivery, User
+from ..planning import delivery_week, next_send
 from ..timeutil import zone
-from .content import RoutineBook
-from .gather import Target, gather
-from .period import covered_monday
-from .render import Composer, Recipient
-from .schedule import delivery_week, next_send
+from .lease import TickClock, lease_from, stopping
 
 log = logging.getLogger(__name__)
 

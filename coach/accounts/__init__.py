@@ -1,0 +1,1 @@
+"""Accounts: who a person is to the coach (profile, password, tokens, data version)."""
