@@ -8,10 +8,18 @@ from flask import Flask
 from flask.sessions import SessionInterface
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, errors, http_headers, logs
+from . import config, errors, http_headers, logs, models
+from .api import register_blueprints
+from .cli import coach_cli
 from .extensions import api as openapi
 from .extensions import db, limiter, migrate
+from .pages.api_docs import docs
+from .pages.shell import web
+from .pages.unsubscribe import unsubscribe_web
+from .practice.insights_cache import AnswerCache
+from .routines.catalogue import load_catalogue
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
@@ -27,8 +35,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.testing:
         logs.configure()
     if app.config["COACH_TRUSTED_PROXIES"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         hops = app.config["COACH_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
@@ -42,15 +48,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     openapi.init_app(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     http_headers.init_app(app)  # first, so even a refused request gets its id and headers
     errors.init_app(app)  # after openapi.init_app so our handlers win over flask-smorest's
-
-    from . import models  # noqa: F401  (register the tables)
-    from .api import register_blueprints
-    from .cli import coach_cli
-    from .pages.api_docs import docs
-    from .pages.shell import web
-    from .pages.unsubscribe import unsubscribe_web
-    from .practice.insights_cache import AnswerCache
-    from .routines.catalogue import load_catalogue
 
     register_blueprints(openapi)
     app.register_blueprint(docs)

@@ -6,8 +6,11 @@ import signal
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from flask_migrate import upgrade
+from werkzeug.serving import run_simple
 
 from .models import utcnow
+from .tick.scheduler import make_scheduler, tick
 from .timeutil import parse_instant
 
 coach_cli = AppGroup("coach", help="Run the scheduler tick, the scheduler, or the development server.")
@@ -27,8 +30,6 @@ class InstantType(click.ParamType):
 @click.option("--at", "at", type=InstantType(), help="Run the tick as if at this instant.")
 def tick_command(at):
     """Run one scheduler tick: send every due reminder and digest, then exit."""
-    from .tick.scheduler import tick
-
     report = tick(at or utcnow())
     click.echo(f"tick at {report.at.isoformat()}: " + ", ".join(f"{k} {v}" for k, v in report.counts.items()))
     if report.failed:
@@ -38,8 +39,6 @@ def tick_command(at):
 @coach_cli.command("scheduler")
 def scheduler_command():
     """Run the scheduler alone (web workers then run with COACH_SCHEDULER=off)."""
-    from .tick.scheduler import make_scheduler
-
     scheduler = make_scheduler(current_app._get_current_object(), blocking=True)
 
     def stop(signum, _frame):
@@ -60,11 +59,6 @@ def scheduler_command():
 def serve_command(host, port):
     """Development server: upgrades the schema, runs the API, the front end and (unless
     COACH_SCHEDULER=off) the scheduler in one process."""
-    from flask_migrate import upgrade
-    from werkzeug.serving import run_simple
-
-    from .tick.scheduler import make_scheduler
-
     app = current_app._get_current_object()
     upgrade()
     scheduler = None

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from .extensions import db
 from .models import Reminder, User
 from .planning import plan_reminder
+from .routines.service import routine_exists
 
 MAX_REMINDERS = 20  # per user; more answers 409
 SNOOZE_MINUTES = (1, 240)
@@ -43,8 +44,6 @@ def get_reminder(user: User, reminder_id: int) -> Reminder | None:
 def _check_routine(user: User, slug: str | None) -> None:
     if slug is None:
         return
-    from .routines.service import routine_exists
-
     if not routine_exists(user, slug):
         raise UnknownRoutine(slug)
 

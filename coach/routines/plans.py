@@ -26,7 +26,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import PracticeSession, User
 from ..timeutil import local_date, local_to_utc, zone
-from . import catalogue
+from . import catalogue, screening
 from .schema import CITATION_YEAR, MAX_PHASE_SECONDS, MAX_TOTAL_SECONDS, SLUG_PATTERN, text
 
 DATA = files("coach.routines") / "plans.json"
@@ -128,8 +128,6 @@ def load_plans(source=None) -> dict[str, dict]:
 
 
 def _described(user: User, plan: dict, blocks: dict[str, dict]) -> dict:
-    from . import screening
-
     routine = catalogue.builtin(plan["routine"])
     block = blocks.get(plan["routine"])
     reason = screening.check(user, routine)
@@ -144,8 +142,6 @@ def _described(user: User, plan: dict, blocks: dict[str, dict]) -> dict:
 
 
 def _blocks(user: User) -> dict[str, dict]:
-    from . import screening
-
     return {b["slug"]: b for b in screening.status(user)["blocked"]}
 
 

@@ -17,6 +17,7 @@ from ..extensions import db
 from ..models import User
 from . import catalogue
 from .schema import SCREENING_ANSWERS
+from .service import list_routines
 
 QUESTIONS: dict[str, str] = {
     "heart_condition": "Do you have a heart condition, such as heart disease or a past heart attack?",
@@ -106,8 +107,6 @@ def status(user: User) -> dict:
     """What GET /api/me/screening shows: the answers and every routine screening covers, as
     cleared (may be done now), blocked (with the reason and a gentler alternative) or, before
     the questions are answered, needs_screening."""
-    from .service import list_routines
-
     answers = answers_of(user)
     routines = list_routines(user)
     by_slug = {r["slug"]: r for r in routines}
