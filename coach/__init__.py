@@ -25,7 +25,7 @@ MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("COACH_INSTANCE_PATH")
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or config.instance_path()
     app = Flask(__name__, instance_relative_config=True, static_folder=None, instance_path=instance_path)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(config.from_env(app.instance_path))
@@ -33,7 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     _require_secret_key(app)
     if not app.testing:
-        logs.configure()
+        logs.configure(app.config["COACH_LOG_LEVEL"])
     if app.config["COACH_TRUSTED_PROXIES"]:
         hops = app.config["COACH_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -71,7 +71,7 @@ class NoCookieSession(SessionInterface):
 def _require_secret_key(app: Flask) -> None:
     if app.config.get("SECRET_KEY"):
         return
-    if app.debug or app.testing or os.environ.get("FLASK_DEBUG") == "1" or os.environ.get("COACH_DEV") == "1":
+    if app.debug or app.testing or app.config["COACH_DEV"]:
         # Development only: a random key kept in the instance folder.
         key_file = Path(app.instance_path) / "secret_key"
         if not key_file.exists():

@@ -17,12 +17,20 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def instance_path() -> str | None:
+    """COACH_INSTANCE_PATH: where the SQLite database, the VAPID keys and the development
+    secret key live (unset: Flask's default, `instance/` next to the package)."""
+    return os.environ.get("COACH_INSTANCE_PATH") or None
+
+
 def from_env(instance_path: str) -> dict:
     """The settings for an app whose instance folder is `instance_path`."""
     instance = Path(instance_path)
     default_db = f"sqlite:///{instance / 'coach.sqlite3'}"
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        # Development: without SECRET_KEY, a random key kept in the instance folder is used.
+        "COACH_DEV": _flag("COACH_DEV", False) or _flag("FLASK_DEBUG", False),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
         "MAIL_URL": os.environ.get("MAIL_URL") or None,
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Vagal-tone coach <coach@localhost>"),
@@ -42,6 +50,9 @@ def from_env(instance_path: str) -> dict:
         "TOKEN_TTL_DAYS": int(os.environ.get("COACH_TOKEN_TTL_DAYS", "30")),
         # Insights answers each worker keeps (4 KB for 90 days, 8 KB for a year); 0 keeps none.
         "COACH_INSIGHTS_CACHE_SIZE": int(os.environ.get("COACH_INSIGHTS_CACHE_SIZE", "4096")),
+        # A JSON file replacing the built-in crisis-line directory (crisis_lines.py); unset: built-in.
+        "COACH_CRISIS_LINES": os.environ.get("COACH_CRISIS_LINES") or None,
+        "COACH_LOG_LEVEL": os.environ.get("COACH_LOG_LEVEL", "INFO").strip().upper(),
         # Bodies over 1 MiB are refused with 413 before anything reads them.
         "MAX_CONTENT_LENGTH": MiB,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

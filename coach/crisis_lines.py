@@ -3,7 +3,7 @@
 Shown with the care card (api.md: mood rated 2 or lower in 3 of the last 5 sessions) and
 wherever the front end offers help. The built-in list holds an international directory,
 shown for every country, and a few national lines that are well established. An operator can
-replace it with a JSON file named by `COACH_CRISIS_LINES` (app config, else the environment):
+replace it with a JSON file named by `COACH_CRISIS_LINES` (a setting: coach/config.py):
 
     {"international": [LINE, ...],
      "countries": {"DE": {"emergency": "112", "lines": [LINE, ...]}, ...}}

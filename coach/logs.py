@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from datetime import datetime, timezone
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
@@ -24,10 +23,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure() -> None:
-    """JSON lines on stderr at COACH_LOG_LEVEL (default INFO), once per process, unless
-    logging was set up already."""
-    level = os.environ.get("COACH_LOG_LEVEL", "INFO").upper()
+def configure(level: str = "INFO") -> None:
+    """JSON lines on stderr at `level` (the COACH_LOG_LEVEL setting), once per process,
+    unless logging was set up already."""
+    level = level.upper()
     root = logging.getLogger()
     if root.handlers:
         return

@@ -1,8 +1,6 @@
 """Where to find help: crisis lines by country."""
 from __future__ import annotations
 
-import os
-
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -67,5 +65,4 @@ class CareResources(MethodView):
     def get(self, query):
         """Where to find help: supportive words and crisis lines (configurable: COACH_CRISIS_LINES)"""
         country = care.normalise_country(query["country"]) if "country" in query else None
-        path = current_app.config.get("COACH_CRISIS_LINES") or os.environ.get("COACH_CRISIS_LINES")
-        return care.resources(country, current_user().timezone, path)
+        return care.resources(country, current_user().timezone, current_app.config["COACH_CRISIS_LINES"])
