@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config, errors, http_headers, logs, models
-from .api import register_blueprints
+from .api import input_guard, register_blueprints
 from .cli import coach_cli
 from .extensions import api as openapi
 from .extensions import db, limiter, migrate
@@ -48,6 +48,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     openapi.init_app(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     http_headers.init_app(app)  # first, so even a refused request gets its id and headers
     errors.init_app(app)  # after openapi.init_app so our handlers win over flask-smorest's
+    # Every /api/ request's text and nesting, whichever blueprint answers it (after the
+    # request id and the JSON body check, so a refusal is logged and shaped like any other).
+    app.before_request(input_guard.check_request)
 
     register_blueprints(openapi)
     app.register_blueprint(docs)

@@ -15,8 +15,6 @@ from .security import current_user, login_required
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Register, log in and out.")
 me_blp = Blueprint("me", __name__, url_prefix="/api/me", description="The signed-in user's profile and data.")
-# Guards every /api/ request, whichever blueprint answers it (an app-wide hook, recorded once here).
-auth_blp.before_app_request(input_guard.check_request)
 
 
 def validate_zone(value: str) -> None:
