@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -30,6 +32,9 @@ from ..practice import sessions as sessions_service
 from ..timeutil import zone
 
 FORMAT_VERSION = 1
+FORMATS = ("json", "csv")
+# A byte order mark before the CSV lets spreadsheet programs read it as UTF-8 (°, –, accents in notes).
+BOM = "\ufeff"
 # Never exported: credentials, and the push keys that would let anyone write to the device.
 SECRET_COLUMNS = {"password_hash", "token_hash", "p256dh", "auth"}
 SECRET_WORDS = ("password", "secret", "token", "hash", "private")
@@ -192,4 +197,20 @@ def export_csv(user: User) -> str:
     return out.getvalue()
 
 
-__all__ = ["csv_columns", "csv_safe", "export_csv", "export_json"]
+@dataclass(frozen=True)
+class Download:
+    body: str
+    media_type: str
+    filename: str
+
+
+def download(user: User, fmt: str, now: datetime) -> Download:
+    """The export as a file named for the day: `json` (everything) or `csv` (the sessions)."""
+    stamp = now.date().isoformat()
+    if fmt == "csv":
+        return Download(BOM + export_csv(user), "text/csv; charset=utf-8", f"coach-export-{stamp}.csv")
+    body = json.dumps(export_json(user, now), ensure_ascii=False, indent=2)
+    return Download(body, "application/json", f"coach-export-{stamp}.json")
+
+
+__all__ = ["BOM", "FORMATS", "Download", "csv_columns", "csv_safe", "download", "export_csv", "export_json"]

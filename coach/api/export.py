@@ -1,8 +1,6 @@
 """GET /api/me/export: the user's data as a download (JSON, or the sessions as CSV)."""
 from __future__ import annotations
 
-import json
-
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -35,7 +33,7 @@ OK = {
 
 
 class ExportQuerySchema(Schema):
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+    format = fields.String(load_default="json", validate=validate.OneOf(export.FORMATS))
 
 
 @export_blp.route("/export")
@@ -46,16 +44,9 @@ class Export(MethodView):
     @export_blp.alt_response(422, schema="Error", description="format is neither json nor csv.")
     def get(self, query):
         """Download everything you own (?format=json, or csv for the sessions)"""
-        user, now = current_user(), utcnow()
-        stamp = now.date().isoformat()
-        if query["format"] == "csv":
-            # The BOM lets spreadsheet programs read the text as UTF-8 (°, –, accents in notes).
-            body, mimetype, name = "\ufeff" + export.export_csv(user), "text/csv; charset=utf-8", f"coach-export-{stamp}.csv"
-        else:
-            body = json.dumps(export.export_json(user, now), ensure_ascii=False, indent=2)
-            mimetype, name = "application/json", f"coach-export-{stamp}.json"
+        file = export.download(current_user(), query["format"], utcnow())
         return Response(
-            body,
-            content_type=mimetype,
-            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+            file.body,
+            content_type=file.media_type,
+            headers={"Content-Disposition": f'attachment; filename="{file.filename}"', "Cache-Control": "no-store"},
         )

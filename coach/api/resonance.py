@@ -1,8 +1,6 @@
 """The resonance finder: paced steps rated (and measured) to find a person's own breathing rate."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate
@@ -19,19 +17,22 @@ resonance_blp = Blueprint(
 )
 
 
-def _tenth_of_a_breath(value: float) -> None:
-    if not resonance.MIN_BPM <= value <= resonance.MAX_BPM:
-        return  # the range validator says so (and a huge value would overflow the quantize: a 500)
-    exact = Decimal(repr(value))
-    if exact != exact.quantize(Decimal("0.1")):
-        raise ValidationError("Use at most one decimal place, e.g. 5.5.")
+def _pace(value: float) -> None:
+    problem = resonance.bpm_problem(value)
+    if problem:
+        raise ValidationError(problem)
 
 
 class ResonanceStepInSchema(Schema):
     bpm = JSONNumber(
         required=True,
-        validate=[validate.Range(resonance.MIN_BPM, resonance.MAX_BPM), _tenth_of_a_breath],
-        metadata={"description": "Breaths a minute paced in this step, 4.5–7.0 (0.1 steps)", "example": 5.5},
+        validate=_pace,
+        metadata={
+            "description": f"Breaths a minute paced in this step, {resonance.MIN_BPM}–{resonance.MAX_BPM} (0.1 steps)",
+            "minimum": resonance.MIN_BPM,
+            "maximum": resonance.MAX_BPM,
+            "example": 5.5,
+        },
     )
     calm = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10), metadata={"description": "0 not calm … 10 very calm"})
     comfort = fields.Integer(

@@ -16,7 +16,7 @@ routines_blp = Blueprint(
     url_prefix="/api/routines",
     description=(
         "A routine is data: a named, ordered list of phases, repeated `cycles` times. Built-ins are "
-        "read-only; each user may keep up to 100 routines of their own. The standard safety cautions "
+        f"read-only; each user may keep up to {service.MAX_CUSTOM_ROUTINES} routines of their own. The standard safety cautions "
         "(breath holds, cold water) are added by the server to every routine that needs them."
     ),
 )
@@ -65,7 +65,7 @@ class Routines(MethodView):
     @routines_blp.arguments(RoutineSchema())
     @routines_blp.response(201, RoutineOutSchema)
     @routines_blp.alt_response(
-        409, schema="Error", description="The slug is a built-in's or already one of yours, or you have 100 routines."
+        409, schema="Error", description=f"The slug is a built-in's or already one of yours, or you have {service.MAX_CUSTOM_ROUTINES} routines."
     )
     def post(self, body):
         """Create a custom routine (1–40 phases of 0.5–600 s, at most 60 minutes in all)"""

@@ -40,6 +40,17 @@ MAX_RR_PER_STEP = 2000  # ~25 minutes at 80 beats a minute; a step lasts 1–2 m
 MAX_LISTED = 50
 
 
+def bpm_problem(bpm: float) -> str | None:
+    """Why `bpm` cannot be a finder step's pace (outside 4.5–7.0, or finer than a tenth of a
+    breath), or None when it can."""
+    if not MIN_BPM <= bpm <= MAX_BPM:  # first: a huge value would overflow the quantize below
+        return f"Must be greater than or equal to {MIN_BPM} and less than or equal to {MAX_BPM}."
+    exact = Decimal(repr(bpm))
+    if exact != exact.quantize(Decimal("0.1")):
+        return "Use at most one decimal place, e.g. 5.5."
+    return None
+
+
 class InvalidAssessment(Exception):
     """The steps are well-formed one by one but not together; `errors` maps fields to messages."""
 
