@@ -2,7 +2,7 @@
 // an update that waits for the user's "Update" tap, offline start, GET-only same-origin
 // caching that never touches /api/, and the push, notificationclick and
 // pushsubscriptionchange handlers. VERSION is a digest of the shell: scripts/pwa_version.py.
-const VERSION = 'coach-fd4db6c7';
+const VERSION = 'coach-289fbdac';
 const SHELL = [
   '/',
   '/manifest.webmanifest',
@@ -40,8 +40,9 @@ const SHELL = [
   '/icons/icon-512.png',
   '/icons/maskable-512.png',
 ];
-// Data and server pages are always fresh from the network, never from a cache.
-const NEVER_CACHE = /^\/(api\/|unsubscribe|healthz)/;
+// Data and server pages are always fresh from the network, never from a cache. The server
+// writes its list of them in as it sends this file (coach/server_paths.py).
+const SERVER_PATHS = __SERVER_PATHS__;
 const RUNTIME = `${VERSION}-runtime`;
 
 self.addEventListener('install', (event) => {
@@ -66,7 +67,7 @@ self.addEventListener('fetch', (event) => {
   const { request } = event;
   if (request.method !== 'GET') return;
   const url = new URL(request.url);
-  if (url.origin !== self.location.origin || NEVER_CACHE.test(url.pathname)) return;
+  if (url.origin !== self.location.origin || SERVER_PATHS.some((path) => url.pathname.startsWith(path))) return;
   if (request.mode === 'navigate' && (url.pathname === '/' || url.pathname === '/index.html')) {
     event.respondWith(caches.match('/').then((hit) => hit || fetch(request)));
     return;

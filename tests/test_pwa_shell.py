@@ -3,6 +3,7 @@ the page CSP, content types, no HTTP caching of the worker or the page, an expli
 complete precache list whose VERSION follows the content, and no inline script or style."""
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import subprocess
@@ -100,3 +101,18 @@ def test_text_is_gzipped_when_accepted_and_revalidates_by_etag(client):
     assert again.status_code == 304
     png = client.get("/icons/icon-192.png", headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in png.headers and png.data[:4] == b"\x89PNG"
+
+
+def test_the_worker_takes_the_server_paths_from_the_server(client):
+    from coach import server_paths
+
+    on_disk = (PWA / "sw.js").read_text()
+    assert "healthz" not in on_disk and "unsubscribe" not in on_disk  # no copy of the list to drift
+    for encoding in ("", "gzip"):
+        served = client.get("/sw.js", headers={"Accept-Encoding": encoding})
+        body = gzip.decompress(served.data) if encoding else served.data
+        listed = re.search(rb"^const SERVER_PATHS = (.*);$", body, re.M)
+        assert listed, "sw.js as served names the server's paths"
+        assert json.loads(listed.group(1)) == list(server_paths.SERVER)
+    for path in server_paths.SERVER:  # and the shell serves no file under them
+        assert client.get(f"{path.rstrip('/')}/sw.js").mimetype != "text/javascript", path

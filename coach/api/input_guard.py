@@ -12,6 +12,8 @@ from __future__ import annotations
 from flask import request
 from flask_smorest import abort
 
+from .. import server_paths
+
 NUL = "\x00"
 MESSAGE = "Text must be valid Unicode, without the NUL character (U+0000)."
 
@@ -53,11 +55,8 @@ def _name(key: str) -> str:
     return key.encode("utf-8", "backslashreplace").decode().replace(NUL, "\\u0000")
 
 
-API_PATHS = ("/api/", "/healthz")  # what the OpenAPI document describes
-
-
 def check_request():
-    if not request.path.startswith(API_PATHS):
+    if not request.path.startswith(server_paths.API):
         return None
     if any(contains_bad_text(v) for v in (request.view_args or {}).values()):
         abort(404, message="Not found.")

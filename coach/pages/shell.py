@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
+import re
 from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, request
 from werkzeug.routing import PathConverter
 
+from .. import server_paths
 from ..http_headers import PAGE_CSP
 
 PWA_DIR = Path(__file__).resolve().parents[2] / "pwa"
@@ -32,8 +35,10 @@ TYPES = {
     ".svg": "image/svg+xml",
 }
 COMPRESSIBLE = {".webmanifest", ".js", ".css", ".html", ".svg"}
-# Paths the catch-all must never answer: they belong to the API or to server pages.
-RESERVED = ("api/", "unsubscribe", "healthz")
+# sw.js names the server's own paths with this placeholder; the list is written in as the file
+# is sent. (Left unfilled it is an unknown name, so a worker served any other way fails to
+# start rather than cache the API.)
+SERVER_PATHS_PLACEHOLDER = b"__SERVER_PATHS__"
 
 web = Blueprint("web", __name__)
 
@@ -42,7 +47,7 @@ class ShellPath(PathConverter):
     """A path that is not under /api/: so an unknown API path answers 404 for every method,
     rather than the 405 a GET-only catch-all would give it."""
 
-    regex = r"(?!api/)[^/].*?"
+    regex = rf"(?!{re.escape(server_paths.API_PREFIX.lstrip('/'))})[^/].*?"
 
 
 web.record_once(lambda state: state.app.url_map.converters.setdefault("shell", ShellPath))
@@ -52,6 +57,8 @@ web.record_once(lambda state: state.app.url_map.converters.setdefault("shell", S
 def _load(path: Path, mtime_ns: int, size: int) -> tuple[bytes, bytes | None, str]:
     """(raw, gzipped or None, etag) for one version of a file (the key holds mtime and size)."""
     raw = path.read_bytes()
+    if path.name == "sw.js":
+        raw = raw.replace(SERVER_PATHS_PLACEHOLDER, json.dumps(list(server_paths.SERVER)).encode())
     packed = gzip.compress(raw, 9, mtime=0) if path.suffix in COMPRESSIBLE else None
     return raw, packed, hashlib.sha256(raw).hexdigest()[:20]
 
@@ -91,6 +98,6 @@ def index():
 
 @web.get("/<shell:filename>")
 def asset(filename: str):
-    if filename.startswith(RESERVED) or any(part.startswith(".") for part in filename.split("/")):
+    if f"/{filename}".startswith(server_paths.SERVER) or any(part.startswith(".") for part in filename.split("/")):
         abort(404)
     return _send(filename)
