@@ -116,3 +116,15 @@ def test_the_worker_takes_the_server_paths_from_the_server(client):
         assert json.loads(listed.group(1)) == list(server_paths.SERVER)
     for path in server_paths.SERVER:  # and the shell serves no file under them
         assert client.get(f"{path.rstrip('/')}/sw.js").mimetype != "text/javascript", path
+
+
+def test_text_files_name_their_charset_once(client):
+    for path, content_type in {
+        "/": "text/html; charset=utf-8",
+        "/css/app.css": "text/css; charset=utf-8",
+        "/js/app.js": "text/javascript; charset=utf-8",
+        "/sw.js": "text/javascript; charset=utf-8",
+        "/manifest.webmanifest": "application/manifest+json",
+        "/icons/icon-192.png": "image/png",
+    }.items():
+        assert client.get(path).headers["Content-Type"] == content_type, path

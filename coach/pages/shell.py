@@ -70,7 +70,7 @@ def _send(filename: str) -> Response:
     stat = path.stat()
     raw, packed, etag = _load(path, stat.st_mtime_ns, stat.st_size)
     use_gzip = packed is not None and "gzip" in request.headers.get("Accept-Encoding", "")
-    response = Response(packed if use_gzip else raw, mimetype=TYPES[path.suffix])
+    response = Response(packed if use_gzip else raw, content_type=TYPES[path.suffix])  # as is: no second charset
     if use_gzip:
         response.headers["Content-Encoding"] = "gzip"
     if packed is not None:
