@@ -1,12 +1,14 @@
-# The two set-up commands (README): `make run` serves the coach, `make test` runs every test.
+# The two set-up commands (README): `make run` serves the coach (PORT=5050 make run for another
+# port), `make test` runs every test.
 VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
+PORT   ?= 5000
 
 .PHONY: run test bench clean
 
 run: $(VENV)/.installed
-	COACH_DEV=1 $(BIN)/flask --app wsgi coach serve
+	COACH_DEV=1 $(BIN)/flask --app wsgi coach serve --port $(PORT)
 
 test: $(VENV)/.installed-test
 	scripts/ensure-chromium

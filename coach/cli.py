@@ -66,6 +66,8 @@ def serve_command(host, port):
         scheduler = make_scheduler(app)
         scheduler.start()
     try:
+        # Said here, not by werkzeug's logger: the app's request log replaces werkzeug's lines.
+        click.echo(f" * Running on http://{host}:{port} (Ctrl-C to quit)")
         # run_simple, not app.run(): Flask ignores app.run() inside its own CLI.
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:

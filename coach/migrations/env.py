@@ -8,10 +8,11 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-# Keep the app's own loggers alive when a migration runs inside the app (coach serve).
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# Alembic's own logging set-up (alembic.ini) only when nothing set logging up before: inside
+# the app (`coach serve`, `flask db upgrade`) it would replace the app's JSON handler and
+# raise the root level to WARN, silencing the app's logs for the rest of the process.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
