@@ -51,14 +51,18 @@ def test_a_new_version_is_installed_by_the_update_tap(persistent, base_url, monk
 
     page.evaluate("navigator.serviceWorker.getRegistration().then((reg) => reg.update())")
     page.get_by_text("A new version of the coach is ready.").wait_for(timeout=15000)
+    page.evaluate("window.beforeTheUpdate = true")
     page.get_by_role("button", name="Update").click()
+    # The waiting worker takes over, the app reloads under it, and the old version's caches go.
+    page.wait_for_function("() => !window.beforeTheUpdate && navigator.serviceWorker.controller !== null", timeout=15000)
     page.wait_for_function(
-        "() => caches.keys().then((names) => names.some((n) => n.startsWith('coach-0')))", timeout=15000
+        """(old) => caches.keys().then((names) =>
+            names.some((n) => n.startsWith('coach-0')) && !names.some((n) => old.includes(n)))""",
+        arg=old_caches,
+        timeout=15000,
     )
-    page.wait_for_load_state()  # the app reloads under the new worker
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
-    names = page.evaluate("caches.keys()")
-    assert [n for n in names if n.startswith("coach-0")], names
-    assert not set(old_caches) & set(names), (old_caches, names)  # the old version's caches are gone
     # The new worker still keeps the server's paths out of its caches.
     assert page.evaluate("fetch('/healthz').then((r) => r.status)") == 200
+    context.set_offline(True)
+    assert page.evaluate("fetch('/healthz').then(() => 'answered', () => 'network error')") == "network error"
+    context.set_offline(False)
