@@ -20,6 +20,7 @@ from .pages.shell import web
 from .pages.unsubscribe import unsubscribe_web
 from .practice.insights_cache import AnswerCache
 from .routines.catalogue import load_catalogue
+from .routines.plans import load_plans
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
@@ -60,6 +61,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["coach_up_since"] = models.utcnow()
     app.extensions["coach.practice.insights_cache"] = AnswerCache(app.config["COACH_INSIGHTS_CACHE_SIZE"])
     load_catalogue()  # validates the built-in routines at start-up: a bad one stops the app
+    load_plans()  # and the plans, which name them
     return app
 
 

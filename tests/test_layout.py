@@ -183,3 +183,16 @@ def test_every_setting_is_read_from_the_environment_in_config_py_only():
             if re.search(r"\b(environ|getenv|putenv)\b", line):
                 readers.append(f"{relative}:{number}: {line.strip()}")
     assert not readers, "settings read outside coach/config.py:\n" + "\n".join(readers)
+
+
+def test_app_wide_hooks_are_registered_by_the_factory_not_by_a_blueprint():
+    # A hook that guards every request, or a check made at start-up, lives in create_app,
+    # where a reader looks for it, not in whichever blueprint happened to record it.
+    hooks = re.compile(r"\.(before_app_request|after_app_request|teardown_app_request|app_errorhandler|record)\(")
+    found = []
+    for folder in ("api", "pages"):
+        for path in sorted((COACH / folder).rglob("*.py")):
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                if hooks.search(line):
+                    found.append(f"{path.relative_to(COACH.parent)}:{number}: {line.strip()}")
+    assert not found, "app-wide hooks recorded by a blueprint:\n" + "\n".join(found)

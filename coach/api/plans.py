@@ -1,4 +1,4 @@
-"""Progressive plans: a routine over a few weeks, each week with a target (coach/plans.py)."""
+"""Progressive plans: a routine over a few weeks, each week with a target (coach/routines/plans.py)."""
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -19,8 +19,6 @@ plans_blp = Blueprint(
         "are in a plan comes from your own sessions of its routine since the day you started it."
     ),
 )
-# Plans are checked when the app starts, like the built-in routines: a broken file stops it.
-plans_blp.record(lambda _state: plans.load_plans())
 
 
 class PlanWeekSchema(Schema):
