@@ -34,6 +34,11 @@ def login(email: str, password: str, now: datetime, ttl_days: int) -> IssuedToke
         raise WrongPassword
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    return issue_token(user, now, ttl_days)
+
+
+def issue_token(user: User, now: datetime, ttl_days: int) -> IssuedToken:
+    """A new bearer token for a user who has just proved who they are (password or passkey)."""
     token = secrets.token_urlsafe(32)
     expires_at = now + timedelta(days=ttl_days)
     db.session.add(AuthToken(user_id=user.id, token_hash=hash_token(token), created_at=now, expires_at=expires_at))

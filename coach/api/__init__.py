@@ -10,6 +10,7 @@ from .digest import digest_blp
 from .export import export_blp
 from .health import health_blp
 from .insights import insights_blp
+from .passkeys import passkeys_blp
 from .plans import plans_blp
 from .push import push_blp
 from .reminders import reminders_blp
@@ -22,6 +23,7 @@ from .what_helps import what_helps_blp
 # In the order the OpenAPI document lists them.
 BLUEPRINTS = (
     auth_blp,
+    passkeys_blp,
     me_blp,
     health_blp,
     routines_blp,

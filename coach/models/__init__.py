@@ -1,4 +1,5 @@
 """Typed SQLAlchemy 2 models, one module per area; imported here so Alembic sees them all."""
+from .passkeys import Passkey, PasskeyChallenge
 from .practice import CustomRoutine, PracticeSession
 from .safety import ResonanceAssessment
 from .scheduling import DigestDelivery, PushSubscription, Reminder, ReminderDelivery, SchedulerHeartbeat
@@ -9,6 +10,8 @@ __all__ = [
     "AuthToken",
     "CustomRoutine",
     "DigestDelivery",
+    "Passkey",
+    "PasskeyChallenge",
     "PracticeSession",
     "PushSubscription",
     "Reminder",
