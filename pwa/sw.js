@@ -2,7 +2,7 @@
 // an update that waits for the user's "Update" tap, offline start, GET-only same-origin
 // caching that never touches /api/, and the push, notificationclick and
 // pushsubscriptionchange handlers. VERSION is a digest of the shell: scripts/pwa_version.py.
-const VERSION = 'coach-289fbdac';
+const VERSION = 'coach-689aabbe';
 const SHELL = [
   '/',
   '/manifest.webmanifest',
@@ -24,6 +24,7 @@ const SHELL = [
   '/js/onboarding.js',
   '/js/outbox.js',
   '/js/pacer.js',
+  '/js/passkeys.js',
   '/js/plan.js',
   '/js/plans.js',
   '/js/power.js',

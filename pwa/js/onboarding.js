@@ -1,8 +1,10 @@
-// First contact: create an account or log in (the time zone comes from the device), then
-// a short safety note in plain words, and on iPhone the "Add to Home Screen" hint.
+// First contact: create an account or log in (the time zone comes from the device), or sign
+// in with a passkey, then a short safety note in plain words, and on iPhone the "Add to Home
+// Screen" hint. After the first password sign-in on a device that can, a passkey is offered once.
 import { h, mount, field, errorBox, busy } from './ui.js';
 import { post, get, setToken } from './api.js';
 import { kv, cachePut } from './store.js';
+import { support, signInWithPasskey, plainWords, shouldOffer, offerCard } from './passkeys.js';
 
 export const deviceZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
@@ -18,7 +20,67 @@ export function iosHint() {
     h('p', 'Reminders can only reach an iPhone from an app on the Home Screen. In Safari tap the Share button, then “Add to Home Screen”, and open the coach from there.'));
 }
 
+// The passkey request waiting on the email field's autofill (conditional UI), if any.
+let waiting = null;
+function stopWaiting() {
+  waiting?.abort();
+  waiting = null;
+}
+
+/** Keep the token and who it belongs to, as every sign-in does, then go on. */
+async function signedInWith(answer) {
+  stopWaiting();
+  await setToken(answer.token);
+  const me = await get('/api/me');
+  await cachePut('/api/me', me);
+  await kv.set('userId', me.id); // sessions on this phone are sent only to their own account
+  return me;
+}
+
+function passkeyPart(err, onSignedIn) {
+  const button = h('button.secondary.wide', { type: 'button' }, 'Sign in with a passkey');
+  const words = h('p.small.muted', { hidden: true });
+  const box = h('div.passkey-signin', h('p.or.small.muted', 'or'), button, words);
+  button.addEventListener('click', () => busy(button, err, async () => {
+    stopWaiting(); // one WebAuthn request at a time: the autofill one gives way to the button
+    try {
+      await signedInWith(await signInWithPasskey());
+    } catch (e) {
+      const said = plainWords(e, false);
+      if (said) throw new Error(said);
+      return;
+    }
+    await onSignedIn(false);
+  }));
+  support().then((can) => {
+    if (can.webauthn) return;
+    button.hidden = true;
+    words.hidden = false;
+    words.textContent = 'This browser cannot use passkeys. Log in with your email and password.';
+  });
+  return box;
+}
+
+/** Offer the passkeys saved for the coach in the email field's autofill, where supported. */
+async function waitForAutofill(err, onSignedIn) {
+  if (!(await support()).conditional) return;
+  stopWaiting();
+  const controller = new AbortController();
+  waiting = controller;
+  try {
+    const answer = await signInWithPasskey({ conditional: true, signal: controller.signal });
+    if (controller.signal.aborted) return;
+    await signedInWith(answer);
+    await onSignedIn(false);
+  } catch (e) {
+    if (controller.signal.aborted) return;
+    const said = plainWords(e, false);
+    if (said) err.show(new Error(said));
+  }
+}
+
 export function welcome(params, { onSignedIn }) {
+  stopWaiting();
   let mode = params.get('mode') === 'login' ? 'login' : 'signup';
   const email = h('input', { type: 'email', id: 'email', autocomplete: 'email', required: true, maxLength: 254 });
   const password = h('input', { type: 'password', id: 'password', required: true, minLength: 10, maxLength: 1024 });
@@ -36,6 +98,7 @@ export function welcome(params, { onSignedIn }) {
     submit.textContent = signup ? 'Create account' : 'Log in';
     switcher.textContent = signup ? 'I already have an account' : 'Create a new account';
     password.autocomplete = signup ? 'new-password' : 'current-password';
+    email.autocomplete = signup ? 'email' : 'username webauthn'; // "webauthn": passkeys in autofill
     pwHint.textContent = signup ? 'At least 10 characters.' : '';
     err.show(null);
   };
@@ -49,11 +112,10 @@ export function welcome(params, { onSignedIn }) {
         const creds = { email: email.value.trim(), password: password.value };
         if (mode === 'signup') await post('/api/auth/register', { ...creds, timezone: zone }, { auth: false });
         const answer = await post('/api/auth/login', creds, { auth: false });
-        await setToken(answer.token);
-        const me = await get('/api/me');
-        await cachePut('/api/me', me);
-        await kv.set('userId', me.id); // sessions on this phone are sent only to their own account
-        await onSignedIn(mode === 'signup');
+        const me = await signedInWith(answer);
+        const isNew = mode === 'signup';
+        if (await shouldOffer(me.id)) mount(offerCard(me.id, () => onSignedIn(isNew)));
+        else await onSignedIn(isNew);
       });
     },
   },
@@ -62,7 +124,8 @@ export function welcome(params, { onSignedIn }) {
   h('div.field', h('label', { htmlFor: 'password' }, 'Password'), password, pwHint),
   h('p.small.muted', `Time zone: ${zone} (from this device; reminders and the weekly email follow it).`),
   err,
-  h('div.actions', submit, switcher));
+  h('div.actions', submit, switcher),
+  passkeyPart(err, onSignedIn));
 
   mount(h('section.screen.welcome',
     h('div.brand', h('img', { src: '/icons/icon-192.png', alt: '', width: 72, height: 72 })),
@@ -70,6 +133,7 @@ export function welcome(params, { onSignedIn }) {
     h('p.lead', 'Slow breathing and cold practice, gently paced. Rate how you feel before and after, and see what helps you.'),
     form,
     iosHint()));
+  waitForAutofill(err, onSignedIn);
 }
 
 export async function safety() {

@@ -1,9 +1,10 @@
 // Settings: the weekly email, the resonance rate, your data (export), the safety
-// questions, logging out and deleting the account.
+// questions, passkeys, logging out and deleting the account.
 import { h, mount, errorBox, busy, WEEKDAYS, field, toast, routeToken } from './ui.js';
 import { getCached, patch, post, del, request, setToken } from './api.js';
 import { clearAll, sessions } from './store.js';
 import { pending, sync } from './outbox.js';
+import { passkeysCard } from './passkeys.js';
 
 export async function settings() {
   const current = routeToken();
@@ -29,6 +30,7 @@ export async function settings() {
         h('a.button.secondary', { href: '#/screening' }, 'Safety questions'),
         h('a.button.secondary', { href: '#/help' }, 'Where to find help'))),
     exportCard(),
+    passkeysCard(),
     accountCard()));
 }
 
