@@ -2,7 +2,7 @@
 // in with a passkey, then a short safety note in plain words, and on iPhone the "Add to Home
 // Screen" hint. After the first password sign-in on a device that can, a passkey is offered once.
 import { h, mount, field, errorBox, busy } from './ui.js';
-import { post, get, setToken } from './api.js';
+import { post, get, setToken, ApiError } from './api.js';
 import { kv, cachePut } from './store.js';
 import { support, signInWithPasskey, plainWords, shouldOffer, offerCard } from './passkeys.js';
 
@@ -73,9 +73,10 @@ async function waitForAutofill(err, onSignedIn) {
     await signedInWith(answer);
     await onSignedIn(false);
   } catch (e) {
-    if (controller.signal.aborted) return;
-    const said = plainWords(e, false);
-    if (said) err.show(new Error(said));
+    // The browser's own refusals stay quiet: nobody asked yet (some browsers end a waiting
+    // request when the device holds no passkey). The server's answer to a picked one is shown.
+    if (controller.signal.aborted || !(e instanceof ApiError)) return;
+    err.show(e);
   }
 }
 
