@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from ..accounts import passkeys
 from ..extensions import limiter
@@ -98,8 +98,16 @@ class PasskeySchema(Schema):
     last_used_at = fields.DateTime(dump_only=True, allow_none=True, metadata={"description": "null until first used to sign in"})
 
 
+def not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("A name needs at least one letter or number.")
+
+
 class PasskeyRenameSchema(Schema):
-    name = fields.String(required=True, validate=[validate.Length(min=1, max=passkeys.NAME_MAX), validate.Regexp(r"(?s).*\S")])
+    # `pattern` as OpenAPI states it (a search: some character that is not space).
+    name = fields.String(
+        required=True, validate=[validate.Length(min=1, max=passkeys.NAME_MAX), not_blank], metadata={"pattern": r"\S"}
+    )
 
 
 def _public_url() -> str:
