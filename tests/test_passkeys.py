@@ -244,3 +244,15 @@ def test_the_openapi_document_lists_the_passkey_calls(client):
     assert set(paths["/api/auth/passkeys/register"]["post"]["responses"]) >= {"201", "400", "401", "409"}
     assert {"get"} <= set(paths["/api/auth/passkeys"])
     assert {"patch", "delete"} <= set(paths["/api/auth/passkeys/{passkey_id}"])
+
+
+def test_the_export_lists_the_passkeys_and_nothing_to_sign_in_with(client, alice, bob, device):
+    assert register(client, alice, device, name="Phone").status_code == 201
+    assert register(client, bob, SoftAuthenticator(ORIGIN), name="Bob's phone").status_code == 201
+    assert sign_in(client, device.get(login_options(client))).status_code == 200
+    r = client.get("/api/me/export", headers=alice["headers"])
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    (passkey,) = r.get_json()["passkeys"]
+    assert passkey["name"] == "Phone" and passkey["created_at"] and passkey["last_used_at"]
+    assert passkey["credential_id"] == b64url(device.credential_id)
+    assert "Bob's phone" not in r.get_data(as_text=True)

@@ -6,6 +6,7 @@ key) is found and exported too. Secrets never leave: password and token hashes, 
 """
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -52,6 +53,8 @@ def _plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, bytes):  # a passkey's public key: base64url, as WebAuthn JSON spells bytes
+        return base64.urlsafe_b64encode(value).rstrip(b"=").decode()
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
