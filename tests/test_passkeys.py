@@ -9,7 +9,7 @@ import pytest
 from coach.api import passkeys as passkeys_api
 from coach.extensions import db
 from coach.models import Passkey, PasskeyChallenge, utcnow
-from conftest import signup
+from conftest import app_with_db, signup
 from soft_authenticator import SoftAuthenticator, b64url
 
 ORIGIN = "https://coach.example"  # COACH_PUBLIC_URL of the test app (conftest.make_app)
@@ -256,3 +256,19 @@ def test_the_export_lists_the_passkeys_and_nothing_to_sign_in_with(client, alice
     assert passkey["name"] == "Phone" and passkey["created_at"] and passkey["last_used_at"]
     assert passkey["credential_id"] == b64url(device.credential_id)
     assert "Bob's phone" not in r.get_data(as_text=True)
+
+
+def test_passkey_sign_in_is_limited_per_address(database_url, tmp_path):
+    with app_with_db(database_url, tmp_path, RATELIMIT_ENABLED=True) as app:
+        client = app.test_client()
+        here, there = {"REMOTE_ADDR": "192.0.2.7"}, {"REMOTE_ADDR": "192.0.2.8"}
+        codes = [client.post("/api/auth/passkeys/login/options", json={}, environ_base=here).status_code for _ in range(31)]
+        assert codes[:30] == [200] * 30 and codes[30] == 429
+        forged = SoftAuthenticator(ORIGIN).get({"challenge": b64url(b"x" * 32)})
+        codes = [client.post("/api/auth/passkeys/login", json={"credential": forged}, environ_base=here).status_code
+                 for _ in range(11)]
+        assert codes[:10] == [401] * 10 and codes[10] == 429
+        refused = client.post("/api/auth/passkeys/login", json={"credential": forged}, environ_base=here)
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+        # Someone else is not held up.
+        assert client.post("/api/auth/passkeys/login/options", environ_base=there).status_code == 200
