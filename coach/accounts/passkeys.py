@@ -147,7 +147,11 @@ def registration_options(user: User, public_url: str, now: datetime) -> dict[str
             user_verification=UserVerificationRequirement.PREFERRED,
         ),
         exclude_credentials=[
-            PublicKeyCredentialDescriptor(id=base64url_to_bytes(p.credential_id)) for p in existing
+            PublicKeyCredentialDescriptor(
+                id=base64url_to_bytes(p.credential_id),
+                transports=[AuthenticatorTransport(t) for t in p.transports or [] if t in _TRANSPORTS] or None,
+            )
+            for p in existing
         ],
     )
     _store_challenge(options.challenge, "register", now, user_id=user.id, user_handle=handle)
