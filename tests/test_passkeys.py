@@ -206,6 +206,8 @@ def test_rename_and_delete_only_ones_own_and_the_password_still_works(client, al
     assert client.delete(path, headers=alice["headers"]).status_code == 204
     assert client.get("/api/auth/passkeys", headers=alice["headers"]).get_json() == []
     assert client.delete(path, headers=alice["headers"]).status_code == 404
+    for no_row in ("/api/auth/passkeys/0", "/api/auth/passkeys/9223372036854775808", "/api/auth/passkeys/x"):
+        assert client.delete(no_row, headers=alice["headers"]).status_code == 404
     # The deleted passkey signs in no more; the password does, and this device stays signed in.
     assert sign_in(client, device.get(login_options(client))).status_code == 401
     assert client.get("/api/me", headers=alice["headers"]).status_code == 200
