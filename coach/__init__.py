@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (register the tables)
     from .api import register_blueprints
+    from .api.limits import limit_api_writes, warn_if_counted_apart
     from .cli import coach_cli
     from .pages.api_docs import docs
     from .pages.shell import web
@@ -53,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .routines.catalogue import load_catalogue
 
     register_blueprints(openapi)
+    limit_api_writes(app)  # one write budget per account, over every API blueprint
     app.register_blueprint(docs)
     app.register_blueprint(unsubscribe_web)  # before `web`, whose catch-all path would shadow it
     app.register_blueprint(web)
@@ -60,6 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["coach_up_since"] = models.utcnow()
     app.extensions["coach.practice.insights_cache"] = AnswerCache(app.config["COACH_INSIGHTS_CACHE_SIZE"])
     load_catalogue()  # validates the built-in routines at start-up: a bad one stops the app
+    warn_if_counted_apart(app)  # several workers, each counting limits in its own memory
     return app
 
 

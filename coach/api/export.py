@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from ..accounts import export
 from ..models import utcnow
+from . import limits
 from .security import current_user, login_required
 
 export_blp = Blueprint("me_export", __name__, url_prefix="/api/me", description="Download your data.")
@@ -40,7 +41,10 @@ class ExportQuerySchema(Schema):
 
 @export_blp.route("/export")
 class Export(MethodView):
+    decorators = [limits.EXPORT_READS]  # per account
+
     @login_required
+    @export_blp.alt_response(429, response="RateLimited")
     @export_blp.arguments(ExportQuerySchema(), location="query")
     @export_blp.doc(responses=OK)
     @export_blp.alt_response(422, schema="Error", description="format is neither json nor csv.")
