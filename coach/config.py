@@ -55,8 +55,6 @@ def from_env(instance_path: str) -> dict:
         # The limits no honest person meets (api.md, Conventions; README's limits table), in
         # Flask-Limiter's notation; who each one counts is coach/api/limits.py's to say.
         **{name: os.environ.get(name, default) for name, default in LIMITS.items()},
-        # A user's new sessions per local day (the 101st answers 429; editing one never does).
-        "COACH_MAX_SESSIONS_PER_DAY": int(os.environ.get("COACH_MAX_SESSIONS_PER_DAY", "100")),
         # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none trusted).
         "COACH_TRUSTED_PROXIES": int(os.environ.get("COACH_TRUSTED_PROXIES", "0")),
         "TOKEN_TTL_DAYS": int(os.environ.get("COACH_TOKEN_TTL_DAYS", "30")),
