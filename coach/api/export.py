@@ -1,9 +1,9 @@
 """GET /api/me/export: the user's data as a download (JSON, or the sessions as CSV)."""
 from __future__ import annotations
 
-import json
+import itertools
 
-from flask import Response
+from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -54,12 +54,14 @@ class Export(MethodView):
         stamp = now.date().isoformat()
         if query["format"] == "csv":
             # The BOM lets spreadsheet programs read the text as UTF-8 (°, –, accents in notes).
-            body, mimetype, name = "\ufeff" + export.export_csv(user), "text/csv; charset=utf-8", f"coach-export-{stamp}.csv"
+            body = itertools.chain(["\ufeff"], export.stream_csv(user))
+            mimetype, name = "text/csv; charset=utf-8", f"coach-export-{stamp}.csv"
         else:
-            body = json.dumps(export.export_json(user, now), ensure_ascii=False, indent=2)
-            mimetype, name = "application/json", f"coach-export-{stamp}.json"
+            body, mimetype, name = export.stream_json(user, now), "application/json", f"coach-export-{stamp}.json"
+        # Streamed a row at a time (flat memory whatever the history), inside the request's
+        # context so the database session lives until the last row is sent.
         return Response(
-            body,
+            stream_with_context(body),
             content_type=mimetype,
             headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
         )
