@@ -161,7 +161,9 @@ def save(user: User, session_uuid: uuidlib.UUID, data: dict, now: datetime) -> t
 
 def check_day_cap(user: User, session_uuid: uuidlib.UUID, now: datetime) -> None:
     """A user saves at most MAX_SESSIONS_PER_DAY new sessions in one local day (by when they
-    arrive, so history cannot be back-filled faster); an edit of a stored one always goes."""
+    arrive, so history cannot be back-filled faster); an edit of a stored one always goes.
+    The user's row is locked first, so simultaneous PUTs are counted one after another."""
+    dialect.lock_row(User.__table__, user.id)
     tz = zone(user.timezone)
     today = now.astimezone(tz).date()
     start, end = (local_to_utc(day, time(0), tz) for day in (today, today + timedelta(days=1)))
