@@ -53,7 +53,8 @@ async function drain() {
       await put(`/api/sessions/${record.uuid}`, body(record));
     } catch (err) {
       if (err.offline || err.status >= 500 || err.status === 429) {
-        scheduleRetry();
+        // A limit (e.g. the day's 100 sessions): kept on the phone, sent when the server says.
+        scheduleRetry(err.retryAfter);
         break;
       }
       if (err.status === 401) break; // wait for the next log-in
@@ -72,9 +73,10 @@ async function drain() {
   if (sent) events.dispatchEvent(new CustomEvent('synced', { detail: { sent } }));
 }
 
-function scheduleRetry() {
+function scheduleRetry(retryAfter = null) {
   failures += 1;
-  const delay = Math.min(MAX_DELAY, BASE_DELAY * 2 ** (failures - 1)) * (0.8 + Math.random() * 0.4);
+  const backoff = Math.min(MAX_DELAY, BASE_DELAY * 2 ** (failures - 1)) * (0.8 + Math.random() * 0.4);
+  const delay = Math.max(backoff, (retryAfter ?? 0) * 1000);
   clearTimeout(retryTimer);
   retryTimer = setTimeout(sync, delay);
 }
