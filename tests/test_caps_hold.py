@@ -6,12 +6,20 @@ from __future__ import annotations
 import threading
 import uuid
 
+import pytest
+
 from coach.practice.sessions import MAX_SESSIONS_PER_DAY
 from coach.reminders import MAX_REMINDERS
 from coach.routines.service import MAX_CUSTOM_ROUTINES
 from sessions_fixtures import body
 
 AT_ONCE = 8
+
+
+@pytest.fixture
+def app_config():
+    """Limits on (RATELIMIT_ENABLED=false lifts the day's cap too), writes allowed freely."""
+    return {"RATELIMIT_ENABLED": True, "COACH_LIMIT_WRITES": "10000 per minute"}
 
 
 def routine(slug: str) -> dict:

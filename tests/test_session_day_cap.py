@@ -15,6 +15,12 @@ UTC = timezone.utc
 CAP = sessions.MAX_SESSIONS_PER_DAY
 
 
+@pytest.fixture
+def app_config():
+    """Limits on (RATELIMIT_ENABLED=false lifts the day's cap too), writes allowed freely."""
+    return {"RATELIMIT_ENABLED": True, "COACH_LIMIT_WRITES": "10000 per minute"}
+
+
 def test_the_cap_is_100():
     assert CAP == 100
 
@@ -72,3 +78,9 @@ def test_the_day_is_the_users_local_day(app, client, tz_name):
         assert refused.value.cap == CAP
         # A minute after the user's midnight (whatever the hour is in UTC) is a new day.
         sessions.save(user, uuid.uuid4(), data, midnight + timedelta(minutes=1))
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": False}])
+def test_turning_rate_limits_off_lifts_the_days_cap_too(client, alice):
+    for _ in range(CAP + 1):
+        assert put(client, alice, body()).status_code == 201

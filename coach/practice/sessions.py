@@ -129,7 +129,9 @@ def _upsert(dialect: str):
     ).returning(_TABLE.c.created_at)
 
 
-def save(user: User, session_uuid: uuidlib.UUID, data: dict, now: datetime) -> tuple[PracticeSession, bool]:
+def save(
+    user: User, session_uuid: uuidlib.UUID, data: dict, now: datetime, day_cap: int | None = MAX_SESSIONS_PER_DAY
+) -> tuple[PracticeSession, bool]:
     """Create or replace the user's session `session_uuid`; returns (session, created).
 
     Everything is validated before anything is written, then one upsert writes the row, so
@@ -149,7 +151,8 @@ def save(user: User, session_uuid: uuidlib.UUID, data: dict, now: datetime) -> t
         stored = _find(user.id, session_uuid)
         if stored is None or stored.routine != routine["slug"]:
             raise NotAllowed(reason)
-    check_day_cap(user, session_uuid, now)
+    if day_cap is not None:
+        check_day_cap(user, session_uuid, now, day_cap)
     key = {"user_id": user.id, "uuid": session_uuid}
     row = {**key, **values, "created_at": now, "updated_at": now}
     created_at = db.session.execute(_upsert(dialect.name()), row).scalar_one()
@@ -159,9 +162,9 @@ def save(user: User, session_uuid: uuidlib.UUID, data: dict, now: datetime) -> t
     return PracticeSession(**key, **values, created_at=created_at, updated_at=now), created_at == now
 
 
-def check_day_cap(user: User, session_uuid: uuidlib.UUID, now: datetime) -> None:
-    """A user saves at most MAX_SESSIONS_PER_DAY new sessions in one local day (by when they
-    arrive, so history cannot be back-filled faster); an edit of a stored one always goes.
+def check_day_cap(user: User, session_uuid: uuidlib.UUID, now: datetime, cap: int = MAX_SESSIONS_PER_DAY) -> None:
+    """A user saves at most `cap` new sessions in one local day (by when they arrive, so
+    history cannot be back-filled faster); an edit of a stored one always goes.
     The user's row is locked first, so simultaneous PUTs are counted one after another."""
     dialect.lock_row(User.__table__, user.id)
     tz = zone(user.timezone)
@@ -172,8 +175,8 @@ def check_day_cap(user: User, session_uuid: uuidlib.UUID, now: datetime) -> None
             PracticeSession.user_id == user.id, PracticeSession.created_at >= start, PracticeSession.created_at < end
         )
     )
-    if made_today >= MAX_SESSIONS_PER_DAY and _find(user.id, session_uuid) is None:
-        raise TooManyToday(MAX_SESSIONS_PER_DAY, math.ceil((end - now).total_seconds()))
+    if made_today >= cap and _find(user.id, session_uuid) is None:
+        raise TooManyToday(cap, math.ceil((end - now).total_seconds()))
 
 
 def get(user: User, session_uuid: uuidlib.UUID) -> PracticeSession | None:
