@@ -23,7 +23,8 @@ def lock_row(table: Table, row_id: int) -> None:
     """Hold the row with primary key `row_id` until the transaction ends, so what is counted
     after this stays true until the caller's insert commits (the per-account caps): PostgreSQL
     locks the row (SELECT … FOR UPDATE); SQLite has no row locks, so a no-op UPDATE takes the
-    database's one write lock, which it keeps until commit."""
+    database's one write lock, which it keeps until commit (so: a table with no `onupdate`
+    column, which that UPDATE would fire)."""
     (key,) = table.primary_key.columns
     if name() == "postgresql":
         db.session.execute(select(key).where(key == row_id).with_for_update())

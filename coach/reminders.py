@@ -56,6 +56,7 @@ def create_reminder(user: User, fields: dict[str, Any], now: datetime) -> Remind
     dialect.lock_row(User.__table__, user.id)  # simultaneous creates are counted one after another
     count = db.session.scalar(select(func.count()).select_from(Reminder).where(Reminder.user_id == user.id))
     if count >= MAX_REMINDERS:
+        db.session.rollback()  # let the lock go at once
         raise TooManyReminders
     reminder = Reminder(
         user_id=user.id,

@@ -176,6 +176,7 @@ def check_day_cap(user: User, session_uuid: uuidlib.UUID, now: datetime, cap: in
         )
     )
     if made_today >= cap and _find(user.id, session_uuid) is None:
+        db.session.rollback()  # let the lock go at once
         raise TooManyToday(cap, math.ceil((end - now).total_seconds()))
 
 

@@ -117,6 +117,7 @@ def create_custom(user: User, body: dict, now: datetime) -> dict:
     dialect.lock_row(User.__table__, user.id)  # simultaneous creates are counted one after another
     count = db.session.scalar(select(func.count()).select_from(CustomRoutine).where(CustomRoutine.user_id == user.id))
     if count >= MAX_CUSTOM_ROUTINES:
+        db.session.rollback()  # let the lock go at once
         raise TooManyRoutines(MAX_CUSTOM_ROUTINES)
     row = CustomRoutine(user_id=user.id, slug=slug, definition=_definition(body), created_at=now, updated_at=now)
     db.session.add(row)
