@@ -83,7 +83,7 @@ SIGNUP_LIMITS: list[RouteLimit] = [
     limiter.shared_limit(_setting("COACH_LIMIT_SIGNUP_GLOBAL"), scope="signup-everyone", key_func=everyone_key,
                          error_message=EVERYONE_BUSY),
 ]
-# One budget per account for every write to the API, whatever the route (see `limit_writes`).
+# One budget per account for every write to the API, whatever the route (`limit_api_writes`).
 ACCOUNT_WRITES = limiter.shared_limit(
     _setting("COACH_LIMIT_WRITES"), scope="writes", key_func=account_key, methods=WRITE_METHODS,
     error_message=WRITES,
@@ -117,9 +117,9 @@ def several_workers_warning(workers: int, storage_uri: str) -> str | None:
     return None
 
 
-def warn_if_counted_apart(app: Flask, workers: int | None = None) -> None:
+def warn_if_counted_apart(app: Flask) -> None:
     if not app.config.get("RATELIMIT_ENABLED", True):
         return
-    words = several_workers_warning(workers or app.config["COACH_WEB_WORKERS"], app.config["RATELIMIT_STORAGE_URI"])
+    words = several_workers_warning(app.config["COACH_WEB_WORKERS"], app.config["RATELIMIT_STORAGE_URI"])
     if words:
         log.warning(words)
