@@ -52,9 +52,16 @@ async function drain() {
     try {
       await put(`/api/sessions/${record.uuid}`, body(record));
     } catch (err) {
-      if (err.offline || err.status >= 500 || err.status === 429) {
-        // A limit (e.g. the day's 100 sessions): kept on the phone, sent when the server says.
+      if (err.waiting) {
+        // A limit (e.g. the day's 100 sessions): kept on the phone with the server's words,
+        // and sent again when Retry-After says.
+        const latest = await sessions.get(record.uuid);
+        if (latest) await sessions.put({ ...latest, waiting: err.message });
         scheduleRetry(err.retryAfter);
+        break;
+      }
+      if (err.offline || err.status >= 500) {
+        scheduleRetry();
         break;
       }
       if (err.status === 401) break; // wait for the next log-in
@@ -65,7 +72,7 @@ async function drain() {
     // Re-read: the record may have changed (a post rating added) while the PUT was in flight.
     const latest = await sessions.get(record.uuid);
     if (latest && JSON.stringify(body(latest)) === JSON.stringify(body(record))) {
-      await sessions.put({ ...latest, sync: 'synced', error: null });
+      await sessions.put({ ...latest, sync: 'synced', error: null, waiting: null });
     }
     sent += 1;
     failures = 0;

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import insert, select
 
-from .conftest import PHONE, new_email
+from .conftest import PHONE, new_email, sign_up
+from .test_pwa import server_sessions, set_rating, start_routine
 
 
 @pytest.fixture
@@ -39,7 +43,7 @@ def limited_server(tmp_path_factory):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield f"http://127.0.0.1:{server.server_port}", app
     finally:
         server.shutdown()
         thread.join(timeout=5)
@@ -48,10 +52,11 @@ def limited_server(tmp_path_factory):
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_too_many_log_ins_show_a_calm_note_with_the_wait(browser, limited_server, console, scheme):
+    base_url, _ = limited_server
     context = browser.new_context(**{**PHONE, "viewport": {"width": 320, "height": 640}}, color_scheme=scheme)
     page = console.attach(context.new_page())
     try:
-        page.goto(f"{limited_server}/#/welcome?mode=login")
+        page.goto(f"{base_url}/#/welcome?mode=login")
         page.get_by_role("heading", name="Log in").wait_for()
         email = new_email()
         box = page.locator("form p.error")
@@ -81,6 +86,46 @@ def test_too_many_log_ins_show_a_calm_note_with_the_wait(browser, limited_server
         assert box.is_hidden()
         # The 401 that set the token aside is not a console error of ours; failed fetches are.
         console.errors[:] = [e for e in console.errors if "status of 401" not in e and "status of 429" not in e]
+        console.assert_clean()
+    finally:
+        context.close()
+
+
+def test_the_101st_session_of_a_day_waits_on_the_phone_and_says_why(browser, limited_server, console):
+    base_url, app = limited_server
+    context = browser.new_context(**PHONE)
+    page = console.attach(context.new_page())
+    try:
+        page.clock.install()
+        email = sign_up(page, base_url)
+        with app.app_context():  # the day's 100 sessions, already on the server
+            from coach.extensions import db
+            from coach.models import PracticeSession, User
+
+            user_id = db.session.scalar(select(User.id).where(User.email == email))
+            now = datetime.now(timezone.utc)
+            db.session.execute(insert(PracticeSession), [
+                {"user_id": user_id, "uuid": uuid.uuid4(), "routine": "box", "started_at": now - timedelta(hours=1),
+                 "created_at": now, "updated_at": now} for _ in range(100)
+            ])
+            db.session.commit()
+            db.session.remove()
+        start_routine(page, base_url, "4-7-8", pre=(3, 7, 4))
+        page.clock.run_for(4 * 19_000 + 500)
+        page.get_by_role("heading", name="How do you feel now?").wait_for()
+        set_rating(page, 6, 3, 5)
+        page.get_by_role("button", name="Save").click()
+        # Said calmly on the result screen, where "Saved." stood ...
+        page.get_by_text("Saved on this phone. You have saved 100 new sessions today").wait_for()
+        assert page.locator("p.error:not([hidden])").count() == 0
+        # ... kept on the phone (not refused for good), and said again in the history.
+        assert len(server_sessions(app, email)) == 100
+        page.goto(f"{base_url}/#/history")
+        badge = page.locator("li.session p.badge", has_text="On this phone, not sent yet")
+        badge.wait_for()
+        assert "New ones can be saved again tomorrow" in badge.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        console.errors[:] = [e for e in console.errors if "status of 429" not in e]
         console.assert_clean()
     finally:
         context.close()
