@@ -69,14 +69,19 @@ EXPORT = "You have downloaded your data several times this hour. Please try agai
 
 # --- the limits ----------------------------------------------------------------------------
 
-LOGIN_LIMITS: list[RouteLimit] = [
-    limiter.limit(_setting("COACH_LIMIT_LOGIN_PER_ADDRESS"), key_func=address_key, error_message=LOGIN_BUSY),
-    # Only failed attempts count per email: a person on several devices never meets it.
-    limiter.limit(_setting("COACH_LIMIT_LOGIN_PER_EMAIL"), key_func=email_key, deduct_when=failed_login,
-                  error_message=LOGIN_EMAIL),
-    limiter.shared_limit(_setting("COACH_LIMIT_LOGIN_GLOBAL"), scope="login-everyone", key_func=everyone_key,
-                         error_message=EVERYONE_BUSY),
-]
+LOGIN_PER_ADDRESS = limiter.limit(
+    _setting("COACH_LIMIT_LOGIN_PER_ADDRESS"), key_func=address_key, error_message=LOGIN_BUSY
+)
+# Only failed attempts count per email: a person on several devices never meets it.
+LOGIN_PER_EMAIL = limiter.limit(
+    _setting("COACH_LIMIT_LOGIN_PER_EMAIL"), key_func=email_key, deduct_when=failed_login, error_message=LOGIN_EMAIL
+)
+# One ceiling for every way of logging in (a passkey login with no email takes this and the
+# address limit, not the per-email one).
+LOGIN_EVERYONE = limiter.shared_limit(
+    _setting("COACH_LIMIT_LOGIN_GLOBAL"), scope="login-everyone", key_func=everyone_key, error_message=EVERYONE_BUSY
+)
+LOGIN_LIMITS: list[RouteLimit] = [LOGIN_PER_ADDRESS, LOGIN_PER_EMAIL, LOGIN_EVERYONE]
 SIGNUP_LIMITS: list[RouteLimit] = [
     limiter.limit(_setting("COACH_LIMIT_SIGNUP_PER_ADDRESS"), key_func=address_key, error_message=SIGNUP_BUSY),
     limiter.limit(_setting("COACH_LIMIT_SIGNUP_PER_EMAIL"), key_func=email_key, error_message=SIGNUP_EMAIL),
