@@ -115,4 +115,6 @@ Every call except register, login, the VAPID key, this document and `/healthz` n
 at most 1 MiB (413). Every error has one shape: `{code, status, message, errors}` where
 `errors` maps a field to its messages. Someone else's object answers 404, as an unknown one.
 Unknown fields in a body are refused with 422. Times are RFC 3339 instants with an offset.
+Rate limits count per account once its token is verified (per client address before that)
+and answer 429 with `Retry-After` (seconds) and a plain `message`.
 """
