@@ -15,7 +15,7 @@ What runs, all on loopback:
 Meanwhile seeded reminders and weekly summaries fall due throughout the window (their due
 instants are spread over its first 55 s), so every scheduler tick has work.
 
-Then: rate limits across workers (the login limit per email, the write limit per token,
+Then: rate limits across workers (the login limit per email, the write limit per account,
 each hit on fresh connections that gunicorn spreads over its workers: exactly the limit
 gets through), the schedulers stopped with SIGTERM (both must exit 0), and the judges:
 wrk's counts by kind and status (no non-2xx, no 5xx, no socket error), the push service's
@@ -58,8 +58,8 @@ ZONE = "Europe/Berlin"
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 DUE_SPREAD = 55  # seconds: due instants spread over the window's first 55 s
-LOGIN_PER_EMAIL = 5  # coach/api/accounts.py: 5 per minute per email
-WRITES_PER_ROUTE = 120  # coach/extensions.py: 120 per minute per client and route
+LOGIN_PER_EMAIL = 5  # coach/config.py COACH_LIMIT_LOGIN_PER_EMAIL: 5 failed per minute per email
+WRITES_PER_ROUTE = 120  # coach/config.py COACH_LIMIT_WRITES: 120 per minute per account, all writes together
 
 
 # --- the SMTP server, in a process of its own ----------------------------------------------------

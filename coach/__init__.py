@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config, errors, http_headers, logs, models
 from .api import input_guard, register_blueprints
+from .api.limits import limit_api_writes, warn_if_counted_apart
 from .cli import coach_cli
 from .extensions import api as openapi
 from .extensions import db, limiter, migrate
@@ -54,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.before_request(input_guard.check_request)
 
     register_blueprints(openapi)
+    limit_api_writes(app)  # one write budget per account, over every API blueprint
     app.register_blueprint(docs)
     app.register_blueprint(unsubscribe_web)  # before `web`, whose catch-all path would shadow it
     app.register_blueprint(web)
@@ -62,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["coach.practice.insights_cache"] = AnswerCache(app.config["COACH_INSIGHTS_CACHE_SIZE"])
     load_catalogue()  # validates the built-in routines at start-up: a bad one stops the app
     load_plans()  # and the plans, which name them
+    warn_if_counted_apart(app)  # several workers, each counting limits in its own memory
     return app
 
 
@@ -115,4 +118,6 @@ Every call except register, login (by password or passkey), the VAPID key, this 
 at most 1 MiB (413). Every error has one shape: `{code, status, message, errors}` where
 `errors` maps a field to its messages. Someone else's object answers 404, as an unknown one.
 Unknown fields in a body are refused with 422. Times are RFC 3339 instants with an offset.
+Rate limits count per account once its token is verified (per client address before that)
+and answer 429 with `Retry-After` (seconds) and a plain `message`.
 """

@@ -9,6 +9,18 @@ from pathlib import Path
 
 MiB = 1024 * 1024
 
+LIMITS = {
+    "COACH_LIMIT_WRITES": "120 per minute",  # per account, all writes together
+    "COACH_LIMIT_LOGIN_PER_ADDRESS": "10 per minute",
+    "COACH_LIMIT_LOGIN_PER_EMAIL": "5 per minute",  # failed attempts only
+    "COACH_LIMIT_LOGIN_GLOBAL": "300 per minute",  # each login is an argon2 check
+    "COACH_LIMIT_SIGNUP_PER_ADDRESS": "20 per hour",
+    "COACH_LIMIT_SIGNUP_PER_EMAIL": "5 per hour",
+    "COACH_LIMIT_SIGNUP_GLOBAL": "300 per hour",
+    "COACH_LIMIT_INSIGHTS": "60 per minute",  # per account, insights and what-helps together
+    "COACH_LIMIT_EXPORT": "10 per hour",  # per account
+}
+
 
 def _flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -45,6 +57,12 @@ def from_env(instance_path: str) -> dict:
         ],
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # How many web workers serve the app (gunicorn reads the same variable): more than one
+        # with `memory://` limits means each worker counts on its own, and a warning says so.
+        "COACH_WEB_WORKERS": int(os.environ.get("WEB_CONCURRENCY", "1")),
+        # The limits no honest person meets (api.md, Conventions; README's limits table), in
+        # Flask-Limiter's notation; who each one counts is coach/api/limits.py's to say.
+        **{name: os.environ.get(name, default) for name, default in LIMITS.items()},
         # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none trusted).
         "COACH_TRUSTED_PROXIES": int(os.environ.get("COACH_TRUSTED_PROXIES", "0")),
         "TOKEN_TTL_DAYS": int(os.environ.get("COACH_TOKEN_TTL_DAYS", "30")),

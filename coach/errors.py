@@ -9,6 +9,7 @@ import logging
 from http import HTTPStatus
 
 from flask import Flask, jsonify, request
+from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ MESSAGES = {
     413: "The request is too large (the limit is 1 MiB).",
     415: "Send the body as JSON (Content-Type: application/json).",
     422: "Some fields are not valid.",
-    429: "Too many requests; please wait a moment and try again.",
+    429: "That was a lot of requests in a short time. Please wait a little and try again.",
     500: "Something went wrong on our side.",
 }
 
@@ -61,6 +62,8 @@ def handle_http_exception(error: HTTPException):
     message = data.get("message")
     if message is None and error.description and code not in (404, 405, 500) and error.description != type(error).description:
         message = error.description
+    if isinstance(error, RateLimitExceeded) and not error.limit.error_message:
+        message = None  # the limiter's own words would be "120 per 1 minute"
     response = jsonify(error_body(code, message, errors))
     response.status_code = code
     for name, value in (data.get("headers") or {}).items():

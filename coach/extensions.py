@@ -1,9 +1,7 @@
 """Extensions made unbound here and bound to an app in `create_app`."""
 from __future__ import annotations
 
-import hashlib
-
-from flask import request
+from flask import current_app, request
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -17,13 +15,15 @@ class Base(DeclarativeBase):
     pass
 
 
-def client_key() -> str:
-    """Who a rate limit counts: the bearer token (one user, many addresses behind a NAT)
-    when there is one, else the client address (after ProxyFix, when proxies are trusted)."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return "token:" + hashlib.sha256(token.strip().encode()).hexdigest()[:32]
+def client_address() -> str:
+    """The client address (after ProxyFix, when proxies are trusted). The API's own limits
+    key on a verified account where there is one (coach/api/limits.py); nothing here ever
+    keys on a bearer value, which anyone can make up."""
     return "addr:" + (request.remote_addr or "unknown")
+
+
+def _write_limit() -> str:
+    return current_app.config["COACH_LIMIT_WRITES"]
 
 
 def _reads() -> bool:
@@ -33,11 +33,12 @@ def _reads() -> bool:
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = Api()
-# Every write is limited per client and route; reads are not. Login and register carry
-# tighter limits of their own. Storage from RATELIMIT_STORAGE_URI (Redis for several workers).
+# A write outside the API's blueprints (a server page's form) is limited per address and
+# route; the API's limits (per account, login, sign-up, expensive reads) are coach/api/limits.py.
+# Storage from RATELIMIT_STORAGE_URI (Redis for several workers).
 limiter = Limiter(
-    key_func=client_key,
-    default_limits=["120 per minute"],
+    key_func=client_address,
+    default_limits=[_write_limit],
     default_limits_exempt_when=_reads,
     headers_enabled=True,
 )

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from . import dialect
 from .extensions import db
 from .models import Reminder, User
 from .planning import plan_reminder
@@ -51,8 +52,10 @@ def _check_routine(user: User, slug: str | None) -> None:
 def create_reminder(user: User, fields: dict[str, Any], now: datetime) -> Reminder:
     """`fields`: local_time, weekdays, optional routine and enabled (already validated)."""
     _check_routine(user, fields.get("routine"))
+    dialect.lock_row(User.__table__, user.id)  # simultaneous creates are counted one after another
     count = db.session.scalar(select(func.count()).select_from(Reminder).where(Reminder.user_id == user.id))
     if count >= MAX_REMINDERS:
+        db.session.rollback()  # let the lock go at once
         raise TooManyReminders
     reminder = Reminder(
         user_id=user.id,

@@ -1,4 +1,4 @@
-"""Rate limits on register and on writes, counted per token (or address), never on reads."""
+"""Rate limits on register and on writes, counted per account (or address), not on cheap reads."""
 from __future__ import annotations
 
 import pytest
@@ -32,7 +32,7 @@ def test_register_is_limited_per_address(limited):
     assert other.status_code == 201
 
 
-def test_writes_are_limited_per_token_and_reads_are_not(limited):
+def test_writes_are_limited_per_account_and_reads_are_not(limited):
     ann = signup(limited, "ann@example.com")
     ben = signup(limited, "ben@example.com")
     codes = [limited.patch("/api/me", headers=ann["headers"], json={"resonance_bpm": 6.0}).status_code for _ in range(121)]

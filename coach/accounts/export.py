@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import base64
 import csv
+import functools
 import io
+import itertools
 import json
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -73,35 +76,48 @@ def _row(obj: Any, skip: set[str] = frozenset()) -> dict[str, Any]:
     return out
 
 
-def _owned(model, user_id: int, order_by=None) -> list:
+BATCH = 200  # rows read from the database at a time: memory stays flat whatever the history
+
+
+def _owned(model, user_id: int, order_by=None) -> Iterator:
     stmt = select(model).where(model.user_id == user_id)
-    return list(db.session.scalars(stmt.order_by(order_by if order_by is not None else model.id)))
+    stmt = stmt.order_by(order_by if order_by is not None else model.id).execution_options(yield_per=BATCH)
+    return db.session.scalars(stmt)
 
 
-def export_json(user: User, now: datetime) -> dict[str, Any]:
-    """Everything the user owns, in plain JSON types."""
-    sessions = _owned(PracticeSession, user.id, PracticeSession.started_at)
-    reminders = _owned(Reminder, user.id)
-    reminder_ids = [r.id for r in reminders]
+def _rows(objects: Iterable, dump=_row) -> Iterator[dict[str, Any]]:
+    """One row at a time (the database session holds rows it has not changed weakly, so a
+    dumped one is let go)."""
+    return map(dump, objects)
+
+
+def _session_row(session: PracticeSession) -> dict[str, Any]:
+    return _plain(sessions_service.to_dict(session))
+
+
+def _sections(user: User, now: datetime) -> Iterator[tuple[str, Any]]:
+    """The export's keys in order; a list's rows come lazily (an iterator), read as written."""
+    yield "format", "vagal-coach export"
+    yield "version", FORMAT_VERSION
+    yield "exported_at", now.isoformat()
+    yield "profile", _row(user)
+    yield "custom_routines", _rows(_owned(CustomRoutine, user.id))
+    yield "sessions", _rows(_owned(PracticeSession, user.id, PracticeSession.started_at), _session_row)
+    reminder_ids = list(db.session.scalars(select(Reminder.id).where(Reminder.user_id == user.id).order_by(Reminder.id)))
+    yield "reminders", _rows(_owned(Reminder, user.id))
     deliveries = (
-        list(db.session.scalars(
-            select(ReminderDelivery).where(ReminderDelivery.reminder_id.in_(reminder_ids)).order_by(ReminderDelivery.id)
-        ))
+        db.session.scalars(
+            select(ReminderDelivery)
+            .where(ReminderDelivery.reminder_id.in_(reminder_ids))
+            .order_by(ReminderDelivery.id)
+            .execution_options(yield_per=BATCH)
+        )
         if reminder_ids
-        else []
+        else ()
     )
-    data: dict[str, Any] = {
-        "format": "vagal-coach export",
-        "version": FORMAT_VERSION,
-        "exported_at": now.isoformat(),
-        "profile": _row(user),
-        "custom_routines": [_row(r) for r in _owned(CustomRoutine, user.id)],
-        "sessions": [_plain(sessions_service.to_dict(s)) for s in sessions],
-        "reminders": [_row(r) for r in reminders],
-        "reminder_deliveries": [_row(d) for d in deliveries],
-        "push_subscriptions": [_row(p) for p in _owned(PushSubscription, user.id)],
-        "digest_deliveries": [_row(d) for d in _owned(DigestDelivery, user.id)],
-    }
+    yield "reminder_deliveries", _rows(deliveries)
+    yield "push_subscriptions", _rows(_owned(PushSubscription, user.id))
+    yield "digest_deliveries", _rows(_owned(DigestDelivery, user.id))
     # Any other table that belongs to a user (added by a later feature) is exported too.
     known = {m.__tablename__ for m in (CustomRoutine, PracticeSession, Reminder, PushSubscription, DigestDelivery)}
     for mapper in sorted(db.Model.registry.mappers, key=lambda m: m.local_table.name):
@@ -110,9 +126,35 @@ def export_json(user: User, now: datetime) -> dict[str, Any]:
             continue
         if not any(fk.column.table.name == User.__tablename__ for fk in table.c.user_id.foreign_keys):
             continue
-        model = mapper.class_
-        data[table.name] = [_row(obj) for obj in _owned(model, user.id, next(iter(table.primary_key.columns)))]
-    return data
+        yield table.name, _rows(_owned(mapper.class_, user.id, next(iter(table.primary_key.columns))))
+
+
+def export_json(user: User, now: datetime) -> dict[str, Any]:
+    """Everything the user owns, in plain JSON types, as one document (held whole in memory:
+    the download streams the same with `stream_json`)."""
+    return {key: value if isinstance(value, (str, int, dict)) else list(value) for key, value in _sections(user, now)}
+
+
+def _indented(text: str, prefix: str) -> str:
+    return text.replace("\n", "\n" + prefix)
+
+
+def stream_json(user: User, now: datetime) -> Iterator[str]:
+    """`json.dumps(export_json(user, now), ensure_ascii=False, indent=2)`, byte for byte, in
+    pieces: one row at a time, so memory stays flat however long the history."""
+    dumps = functools.partial(json.dumps, ensure_ascii=False, indent=2)
+    yield "{"
+    for i, (key, value) in enumerate(_sections(user, now)):
+        yield ("," if i else "") + "\n  " + dumps(key) + ": "
+        if isinstance(value, (str, int, dict)):
+            yield _indented(dumps(value), "  ")
+            continue
+        empty = True
+        for row in value:
+            yield ("[\n    " if empty else ",\n    ") + _indented(dumps(row), "    ")
+            empty = False
+        yield "[]" if empty else "\n  ]"
+    yield "\n}"
 
 
 # --- CSV ----------------------------------------------------------------------------------
@@ -160,17 +202,26 @@ def _num(value: Any) -> str:
     return str(value)
 
 
-def export_csv(user: User) -> str:
-    """The user's sessions, oldest first, one row each, with a labelled header row."""
+def stream_csv(user: User) -> Iterator[str]:
+    """The user's sessions, oldest first, one row each, with a labelled header row; written a
+    row at a time."""
     tz = zone(user.timezone)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
+
+    def flush() -> str:
+        text = out.getvalue()
+        out.seek(0)
+        out.truncate()
+        return text
+
     writer.writerow(csv_columns(user.timezone))
+    yield flush()
     stmt = (
         select(PracticeSession)
         .where(PracticeSession.user_id == user.id)
         .order_by(PracticeSession.started_at, PracticeSession.id)
-        .execution_options(yield_per=500)
+        .execution_options(yield_per=BATCH)
     )
     for s in db.session.scalars(stmt):
         details = s.details or {}
@@ -197,12 +248,17 @@ def export_csv(user: User) -> str:
             _num(details.get("water_temp_c")),
             _num(details.get("cold_seconds")),
         ])
-    return out.getvalue()
+        yield flush()
+
+
+def export_csv(user: User) -> str:
+    """The whole CSV as one string (the download streams `stream_csv`)."""
+    return "".join(stream_csv(user))
 
 
 @dataclass(frozen=True)
 class Download:
-    body: str
+    body: Iterator[str]  # streamed a row at a time: flat memory whatever the history
     media_type: str
     filename: str
 
@@ -211,9 +267,9 @@ def download(user: User, fmt: str, now: datetime) -> Download:
     """The export as a file named for the day: `json` (everything) or `csv` (the sessions)."""
     stamp = now.date().isoformat()
     if fmt == "csv":
-        return Download(BOM + export_csv(user), "text/csv; charset=utf-8", f"coach-export-{stamp}.csv")
-    body = json.dumps(export_json(user, now), ensure_ascii=False, indent=2)
-    return Download(body, "application/json", f"coach-export-{stamp}.json")
+        # The BOM lets spreadsheet programs read the text as UTF-8 (°, –, accents in notes).
+        return Download(itertools.chain([BOM], stream_csv(user)), "text/csv; charset=utf-8", f"coach-export-{stamp}.csv")
+    return Download(stream_json(user, now), "application/json", f"coach-export-{stamp}.json")
 
 
-__all__ = ["BOM", "FORMATS", "Download", "csv_columns", "csv_safe", "download", "export_csv", "export_json"]
+__all__ = ["BOM", "FORMATS", "Download", "csv_columns", "csv_safe", "download", "export_csv", "export_json", "stream_csv", "stream_json"]

@@ -10,7 +10,7 @@ from ..accounts import passwords, profile, tokens
 from ..fields import JSONBoolean, JSONNumber
 from ..models import utcnow
 from ..timeutil import is_valid_zone, parse_hhmm
-from . import input_guard
+from . import input_guard, limits
 from .security import current_user, login_required
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Register, log in and out.")
@@ -84,15 +84,14 @@ class PasswordSchema(Schema):
 
 @auth_blp.route("/register")
 class Register(MethodView):
-    from ..extensions import limiter
-
-    decorators = [limiter.limit("20 per hour")]  # per address: sign-up spam, email probing
+    decorators = limits.SIGNUP_LIMITS  # per address, per email, and for everyone together
 
     @auth_blp.doc(security=[])
     @auth_blp.arguments(RegisterSchema())
     @auth_blp.response(201, UserSchema)
     @auth_blp.alt_response(409, schema="Error", description="The email is taken.")
-    @auth_blp.alt_response(429, schema="Error", description="Too many sign-ups from this address.")
+    @auth_blp.alt_response(429, schema="Error", description="Too many sign-ups from this address or for this email, "
+                           "or from everyone together; wait as long as Retry-After says.")
     def post(self, body):
         """Create an account"""
         try:
@@ -101,26 +100,16 @@ class Register(MethodView):
             abort(409, message="An account with that email already exists.")
 
 
-def _login_email_key() -> str:
-    body = input_guard.json_body()  # the limiter asks before the input guard has run
-    email = body.get("email") if isinstance(body, dict) else None
-    return f"login-email:{profile.normalise_email(email) if isinstance(email, str) else ''}"
-
-
 @auth_blp.route("/login")
 class Login(MethodView):
-    from ..extensions import limiter
-
-    decorators = [
-        limiter.limit("10 per minute"),  # per address
-        limiter.limit("5 per minute", key_func=_login_email_key),  # per email
-    ]
+    decorators = limits.LOGIN_LIMITS  # per address, failed ones per email, and for everyone together
 
     @auth_blp.doc(security=[])
     @auth_blp.arguments(LoginSchema())
     @auth_blp.response(200, LoginAnswerSchema)
     @auth_blp.alt_response(401, schema="Error", description="Wrong email or password.")
-    @auth_blp.alt_response(429, schema="Error", description="Too many attempts.")
+    @auth_blp.alt_response(429, schema="Error", description="Too many attempts from this address, failed ones "
+                           "for this email, or from everyone together; wait as long as Retry-After says.")
     def post(self, body):
         """Log in: returns a bearer token"""
         try:

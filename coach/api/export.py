@@ -1,13 +1,14 @@
 """GET /api/me/export: the user's data as a download (JSON, or the sessions as CSV)."""
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..accounts import export
 from ..models import utcnow
+from . import limits
 from .security import current_user, login_required
 
 export_blp = Blueprint("me_export", __name__, url_prefix="/api/me", description="Download your data.")
@@ -38,15 +39,19 @@ class ExportQuerySchema(Schema):
 
 @export_blp.route("/export")
 class Export(MethodView):
+    decorators = [limits.EXPORT_READS]  # per account
+
     @login_required
+    @export_blp.alt_response(429, response="RateLimited")
     @export_blp.arguments(ExportQuerySchema(), location="query")
     @export_blp.doc(responses=OK)
     @export_blp.alt_response(422, schema="Error", description="format is neither json nor csv.")
     def get(self, query):
         """Download everything you own (?format=json, or csv for the sessions)"""
         file = export.download(current_user(), query["format"], utcnow())
+        # Streamed inside the request's context, so the database session lives until the last row is sent.
         return Response(
-            file.body,
+            stream_with_context(file.body),
             content_type=file.media_type,
             headers={"Content-Disposition": f'attachment; filename="{file.filename}"', "Cache-Control": "no-store"},
         )

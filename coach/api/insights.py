@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from ..models import utcnow
 from ..practice import insights_cache
+from . import limits
 from .security import current_user, login_required
 
 insights_blp = Blueprint(
@@ -84,7 +85,10 @@ class InsightsSchema(Schema):
 
 @insights_blp.route("")
 class Insights(MethodView):
+    decorators = [limits.INSIGHTS_READS]  # per account, with what-helps
+
     @login_required
+    @insights_blp.alt_response(429, response="RateLimited")
     @insights_blp.arguments(InsightsQuerySchema(), location="query")
     @insights_blp.response(200, InsightsSchema)
     @insights_blp.alt_response(422, schema="Error", description="days outside 1–3650.")

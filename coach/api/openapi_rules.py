@@ -27,7 +27,8 @@ RESPONSES = {
     "MalformedBody": (400, "The body is not well-formed JSON, or not UTF-8."),
     "BodyTooLarge": (413, "The body is over 1 MiB."),
     "NotJSON": (415, "A body was sent that is not JSON (Content-Type: application/json)."),
-    "RateLimited": (429, "Too many requests from this token or address; wait as long as Retry-After says."),
+    "RateLimited": (429, "Too many requests from this account (or, before a token is verified, this address); "
+                    "wait as long as Retry-After says."),
     "BadText": (422, "Text in the query or the body contains the NUL character (U+0000) or a lone surrogate."),
 }
 # Said once for the whole API, after the description create_app gives.

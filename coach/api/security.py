@@ -12,6 +12,7 @@ from ..accounts import tokens
 from ..models import User, utcnow
 
 BEARER = {"bearerAuth": []}
+VERIFIED = "coach.verified_user"
 UNAUTHORIZED = {
     "description": "No token, or one that is wrong, expired or revoked.",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
@@ -26,13 +27,24 @@ def bearer_token() -> str | None:
     return token
 
 
+def verified_user() -> User | None:
+    """The user whose live bearer token the request carries, or None; verified once per
+    request (the rate limiter asks before the route does, and both get the same answer).
+    Kept in the request's environ, not `g`: a test's outer app context shares `g` across
+    requests."""
+    if VERIFIED not in request.environ:
+        token = bearer_token()
+        request.environ[VERIFIED] = tokens.authenticate(token, utcnow()) if token else None
+    return request.environ[VERIFIED]
+
+
 def login_required(func):
     """Answer 401 unless the request carries a live bearer token; documents itself in OpenAPI."""
 
     @wraps(func)
     def wrapper(*args, **kwargs):
         token = bearer_token()
-        user = tokens.authenticate(token, utcnow()) if token else None
+        user = verified_user()
         if user is None:
             abort(401, message="Please log in again.", headers={"WWW-Authenticate": 'Bearer realm="coach"'})
         g.user, g.token = user, token

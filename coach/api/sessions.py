@@ -214,6 +214,11 @@ def _session_uuid(text: str) -> uuid.UUID:
 UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
+DAY_FULL = (
+    "You have saved {cap} new sessions today, the most one day can hold. New ones can be saved "
+    "again tomorrow; changes to today's sessions still work."
+)
+
 SESSION_ID = {"in": "path", "name": "session_id", "required": True, "schema": {"type": "string", "format": "uuid"},
               "description": "Made by the client (a UUID); anything else answers 404."}
 
@@ -228,13 +233,21 @@ class SessionItem(MethodView):
     @sessions_blp.alt_response(404, schema="Error", description="The path is not a UUID.")
     @sessions_blp.alt_response(422, schema="Error", description="A field is out of range, or the routine is unknown.")
     def put(self, body, session_id):
-        """Record a session (create or replace; the same body twice keeps one session)"""
+        """Record a session (create or replace; the same body twice keeps one session)
+
+        At most 100 new sessions per local day (the user's zone): one more answers 429 with
+        Retry-After until the user's midnight. Replacing a stored session is never refused.
+        """
         try:
-            session, created = sessions.save(current_user(), _session_uuid(session_id), body, utcnow())
+            # The day's cap is one of the limits RATELIMIT_ENABLED=false lifts (benchmarks, fuzzing).
+            day_cap = sessions.MAX_SESSIONS_PER_DAY if current_app.config["RATELIMIT_ENABLED"] else None
+            session, created = sessions.save(current_user(), _session_uuid(session_id), body, utcnow(), day_cap)
         except sessions.InvalidSession as exc:
             abort(422, message="Some fields are not valid.", messages=exc.errors)
         except sessions.NotAllowed as exc:
             abort(403, message=exc.reason)
+        except sessions.TooManyToday as exc:
+            abort(429, message=DAY_FULL.format(cap=exc.cap), headers={"Retry-After": str(exc.retry_after)})
         return sessions.to_dict(session), 201 if created else 200
 
     @login_required

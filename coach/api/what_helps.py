@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from ..models import utcnow
 from ..practice import what_helps
+from . import limits
 from .security import current_user, login_required
 
 what_helps_blp = Blueprint(
@@ -88,7 +89,10 @@ class SurpriseSchema(Schema):
 
 @what_helps_blp.route("/what-helps")
 class WhatHelps(MethodView):
+    decorators = [limits.INSIGHTS_READS]  # per account, with insights
+
     @login_required
+    @what_helps_blp.alt_response(429, response="RateLimited")
     @what_helps_blp.arguments(WhatHelpsQuerySchema(), location="query")
     @what_helps_blp.response(200, WhatHelpsSchema)
     def get(self, query):

@@ -34,6 +34,7 @@ class PracticeSession(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "uuid"),
         Index("ix_sessions_user_started", "user_id", "started_at", "id"),
+        Index("ix_sessions_user_created", "user_id", "created_at"),  # the day's new sessions (the cap)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,13 +8,14 @@ from __future__ import annotations
 import binascii
 import functools
 import json
+import math
 import uuid as uuidlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from .. import dialect
 from ..accounts.data_version import note_data_changed
@@ -23,12 +24,14 @@ from ..extensions import db
 from ..models import PracticeSession, User
 from ..models.practice import duration_of
 from ..routines import screening
+from ..timeutil import local_to_utc, zone
 
 UTC = timezone.utc
 MAX_AHEAD = timedelta(days=1)  # phone clocks drift; a day ahead is already absurd
 MAX_DURATION = timedelta(hours=24)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 RATINGS = ("mood", "anxiety", "energy")
+MAX_SESSIONS_PER_DAY = 100  # new ones per local day (api.md, Conventions): no honest person meets it
 
 
 class InvalidSession(Exception):
@@ -37,6 +40,14 @@ class InvalidSession(Exception):
     def __init__(self, errors: dict[str, list[str]]):
         super().__init__(errors)
         self.errors = errors
+
+
+class TooManyToday(Exception):
+    """The day's new sessions are used up; `retry_after` seconds until the user's midnight."""
+
+    def __init__(self, cap: int, retry_after: int):
+        super().__init__(cap, retry_after)
+        self.cap, self.retry_after = cap, retry_after
 
 
 class NotAllowed(Exception):
@@ -118,7 +129,9 @@ def _upsert(dialect: str):
     ).returning(_TABLE.c.created_at)
 
 
-def save(user: User, session_uuid: uuidlib.UUID, data: dict, now: datetime) -> tuple[PracticeSession, bool]:
+def save(
+    user: User, session_uuid: uuidlib.UUID, data: dict, now: datetime, day_cap: int | None = MAX_SESSIONS_PER_DAY
+) -> tuple[PracticeSession, bool]:
     """Create or replace the user's session `session_uuid`; returns (session, created).
 
     Everything is validated before anything is written, then one upsert writes the row, so
@@ -138,6 +151,8 @@ def save(user: User, session_uuid: uuidlib.UUID, data: dict, now: datetime) -> t
         stored = _find(user.id, session_uuid)
         if stored is None or stored.routine != routine["slug"]:
             raise NotAllowed(reason)
+    if day_cap is not None:
+        check_day_cap(user, session_uuid, now, day_cap)
     key = {"user_id": user.id, "uuid": session_uuid}
     row = {**key, **values, "created_at": now, "updated_at": now}
     created_at = db.session.execute(_upsert(dialect.name()), row).scalar_one()
@@ -145,6 +160,24 @@ def save(user: User, session_uuid: uuidlib.UUID, data: dict, now: datetime) -> t
     db.session.commit()
     # A row made by this call carries this call's `now` (a replaced one, an earlier time).
     return PracticeSession(**key, **values, created_at=created_at, updated_at=now), created_at == now
+
+
+def check_day_cap(user: User, session_uuid: uuidlib.UUID, now: datetime, cap: int = MAX_SESSIONS_PER_DAY) -> None:
+    """A user saves at most `cap` new sessions in one local day (by when they arrive, so
+    history cannot be back-filled faster); an edit of a stored one always goes.
+    The user's row is locked first, so simultaneous PUTs are counted one after another."""
+    dialect.lock_row(User.__table__, user.id)
+    tz = zone(user.timezone)
+    today = now.astimezone(tz).date()
+    start, end = (local_to_utc(day, time(0), tz) for day in (today, today + timedelta(days=1)))
+    made_today = db.session.scalar(
+        select(func.count()).select_from(PracticeSession).where(
+            PracticeSession.user_id == user.id, PracticeSession.created_at >= start, PracticeSession.created_at < end
+        )
+    )
+    if made_today >= cap and _find(user.id, session_uuid) is None:
+        db.session.rollback()  # let the lock go at once
+        raise TooManyToday(cap, math.ceil((end - now).total_seconds()))
 
 
 def get(user: User, session_uuid: uuidlib.UUID) -> PracticeSession | None:
@@ -274,9 +307,12 @@ def to_dict(session: PracticeSession) -> dict[str, Any]:
 
 __all__ = [
     "InvalidSession",
+    "MAX_SESSIONS_PER_DAY",
     "NotAllowed",
+    "TooManyToday",
     "Page",
     "PageKey",
+    "check_day_cap",
     "check_times",
     "decode_cursor",
     "encode_cursor",

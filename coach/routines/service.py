@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import dialect
 from ..accounts.data_version import note_data_changed
 from ..extensions import db
 from ..models import CustomRoutine, User
@@ -113,8 +114,10 @@ def create_custom(user: User, body: dict, now: datetime) -> dict:
     slug = body["slug"]
     if slug in catalogue.BUILTIN_SLUGS or _own_row(user, slug) is not None:
         raise SlugTaken(slug)
+    dialect.lock_row(User.__table__, user.id)  # simultaneous creates are counted one after another
     count = db.session.scalar(select(func.count()).select_from(CustomRoutine).where(CustomRoutine.user_id == user.id))
     if count >= MAX_CUSTOM_ROUTINES:
+        db.session.rollback()  # let the lock go at once
         raise TooManyRoutines(MAX_CUSTOM_ROUTINES)
     row = CustomRoutine(user_id=user.id, slug=slug, definition=_definition(body), created_at=now, updated_at=now)
     db.session.add(row)

@@ -18,13 +18,34 @@ export async function setToken(value) {
 export function onSignedOut(fn) { listeners.add(fn); }
 
 export class ApiError extends Error {
-  constructor(message, status, fields) {
+  constructor(message, status, fields, retryAfter = null) {
     super(message);
     this.status = status;
     this.fields = fields || {};
+    this.retryAfter = retryAfter; // seconds, from a 429's Retry-After
   }
   get offline() { return this.status === 0; }
+  /** A limit was reached: nothing is wrong, the person only needs to wait (shown calmly). */
+  get waiting() { return this.status === 429; }
 }
+
+/** Seconds from a Retry-After header (delta-seconds or an HTTP date); null when absent. */
+export function retryAfterSeconds(value, now = Date.now()) {
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, Math.round((at - now) / 1000));
+}
+
+/** "You can try again in about 3 minutes." for a short wait; a long one the server's words say. */
+export function waitWords(seconds) {
+  if (seconds === null || seconds === undefined || seconds >= 3600) return '';
+  if (seconds <= 60) return 'You can try again in a minute.';
+  const minutes = Math.ceil(seconds / 60);
+  return `You can try again in about ${minutes} minutes.`;
+}
+
+const WAIT = 'That was a lot at once. Please wait a little and try again.';
 
 const FIELD_WORDS = {
   email: 'Email', password: 'Password', timezone: 'Time zone', local_time: 'Time',
@@ -44,7 +65,8 @@ export function sentence(body, status) {
     }
   };
   walk('', body?.errors);
-  const base = body?.message || (status >= 500 ? 'Something went wrong on our side. Please try again in a moment.' : 'That did not work.');
+  const base = body?.message || (status >= 500 ? 'Something went wrong on our side. Please try again in a moment.'
+    : status === 429 ? WAIT : 'That did not work.');
   return parts.length ? `${base} ${parts.join(' ')}`.replace(/\s+/g, ' ').trim() : base;
 }
 
@@ -65,6 +87,11 @@ export async function request(method, path, body, { auth = true, raw = false } =
   if (!response.ok) {
     let data = null;
     try { data = await response.json(); } catch { /* not JSON: use the status */ }
+    if (response.status === 429) {
+      const wait = retryAfterSeconds(response.headers.get('Retry-After'));
+      const text = `${sentence(data, 429)} ${waitWords(wait)}`.trim();
+      throw new ApiError(text, 429, data?.errors, wait);
+    }
     throw new ApiError(sentence(data, response.status), response.status, data?.errors);
   }
   if (raw) return response;

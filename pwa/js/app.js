@@ -51,7 +51,8 @@ async function route() {
     await render(path.match(re), params);
   } catch (err) {
     if (turn !== rendering) return undefined;
-    mount(h('section.screen', h('h1', 'Something went wrong'), h('p.error', err.message || String(err)),
+    mount(h('section.screen', h('h1', err.waiting ? 'A short pause' : 'Something went wrong'),
+      h(err.waiting ? 'p.error.waiting' : 'p.error', err.message || String(err)),
       h('a.button.primary', { href: '#/' }, 'Home')));
   }
   return undefined;

@@ -80,7 +80,8 @@ export async function history() {
 function sessionItem(x, name) {
   const secs = x.ended_at ? (Date.parse(x.ended_at) - Date.parse(x.started_at)) / 1000 : null;
   const mood = x.pre?.mood !== undefined && x.post?.mood !== undefined ? `Mood ${x.pre.mood} → ${x.post.mood}` : null;
-  const state = x.sync === 'pending' ? 'On this phone, not sent yet' : x.sync === 'failed' ? `Not accepted: ${x.error}` : null;
+  const state = x.sync === 'pending' ? `On this phone, not sent yet${x.waiting ? `. ${x.waiting}` : ''}`
+    : x.sync === 'failed' ? `Not accepted: ${x.error}` : null;
   return h('li.session', { 'data-uuid': x.uuid },
     h('div.session-head', h('span.session-name', name), h('span.muted', `${fmtDate(x.started_at)} ${fmtTime(x.started_at)}`)),
     h('div.session-meta',

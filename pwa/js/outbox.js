@@ -52,7 +52,15 @@ async function drain() {
     try {
       await put(`/api/sessions/${record.uuid}`, body(record));
     } catch (err) {
-      if (err.offline || err.status >= 500 || err.status === 429) {
+      if (err.waiting) {
+        // A limit (e.g. the day's 100 sessions): kept on the phone with the server's words,
+        // and sent again when Retry-After says.
+        const latest = await sessions.get(record.uuid);
+        if (latest) await sessions.put({ ...latest, waiting: err.message });
+        scheduleRetry(err.retryAfter);
+        break;
+      }
+      if (err.offline || err.status >= 500) {
         scheduleRetry();
         break;
       }
@@ -64,7 +72,7 @@ async function drain() {
     // Re-read: the record may have changed (a post rating added) while the PUT was in flight.
     const latest = await sessions.get(record.uuid);
     if (latest && JSON.stringify(body(latest)) === JSON.stringify(body(record))) {
-      await sessions.put({ ...latest, sync: 'synced', error: null });
+      await sessions.put({ ...latest, sync: 'synced', error: null, waiting: null });
     }
     sent += 1;
     failures = 0;
@@ -72,9 +80,10 @@ async function drain() {
   if (sent) events.dispatchEvent(new CustomEvent('synced', { detail: { sent } }));
 }
 
-function scheduleRetry() {
+function scheduleRetry(retryAfter = null) {
   failures += 1;
-  const delay = Math.min(MAX_DELAY, BASE_DELAY * 2 ** (failures - 1)) * (0.8 + Math.random() * 0.4);
+  const backoff = Math.min(MAX_DELAY, BASE_DELAY * 2 ** (failures - 1)) * (0.8 + Math.random() * 0.4);
+  const delay = Math.max(backoff, (retryAfter ?? 0) * 1000);
   clearTimeout(retryTimer);
   retryTimer = setTimeout(sync, delay);
 }

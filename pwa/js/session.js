@@ -255,10 +255,15 @@ function resultView(routine, record, pre, post, outcome) {
   explainRefusal(routine, record.uuid, saved);
 }
 
-/** If the server refused the session (the screening changed meanwhile): say why, kindly. */
+/** If the server refused the session (the screening changed meanwhile): say why, kindly. A
+ * session held back by a limit (the day's 100) stays on the phone: say that, calmly. */
 async function explainRefusal(routine, uuid, saved) {
   await sync().catch(() => {});
   const stored = await sessions.get(uuid);
+  if (stored?.sync === 'pending' && stored.waiting && saved.isConnected) {
+    saved.textContent = `Saved on this phone. ${stored.waiting}`;
+    return;
+  }
   if (stored?.sync !== 'failed' || stored.status !== 403 || !saved.isConnected) return;
   const status = await screeningStatus();
   const alternative = status?.blocked?.find((b) => b.slug === routine.slug)?.alternative;

@@ -84,12 +84,16 @@ export function toast(text, action) {
   if (!action) toastTimer = setTimeout(() => { box.hidden = true; }, 5000);
 }
 
-/** A paragraph that shows an error sentence where a form can see it. */
+/** A paragraph that shows an error sentence where a form can see it. A limit reached (429)
+ * is no error: it is shown calmly, as a note to wait, and announced politely. */
 export function errorBox() {
   const box = h('p.error', { role: 'alert', hidden: true });
   box.show = (err) => {
     box.textContent = err ? (err.message || String(err)) : '';
     box.hidden = !err;
+    const calm = !!err?.waiting;
+    box.classList.toggle('waiting', calm);
+    box.setAttribute('role', calm ? 'status' : 'alert');
   };
   return box;
 }
