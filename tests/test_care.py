@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from coach import crisis_lines as care
-from conftest import signup
+from tests.helpers.accounts import signup
 
 
 def resources(client, who, query=""):

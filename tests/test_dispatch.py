@@ -20,8 +20,8 @@ from coach.models import PracticeSession, PushSubscription, Reminder, ReminderDe
 from coach.push import vapid
 from coach.tick import reminders as dispatch
 from coach.tick.scheduler import tick
-from conftest import signup
-from pushservice import Device, PushService
+from tests.helpers.accounts import signup
+from tests.helpers.push import Device, PushService
 
 UTC = timezone.utc
 EVERY_DAY = [0, 1, 2, 3, 4, 5, 6]

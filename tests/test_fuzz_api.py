@@ -17,7 +17,7 @@ from sqlalchemy import text
 from coach import create_app
 from coach.extensions import db
 from coach.push import guard
-from conftest import make_app
+from tests.helpers.apps import make_app
 
 # The fuzzing phase's budget per operation (the examples and coverage phases run every case they
 # derive from the schema, whatever this says). About 3,000 requests and 40 s per database on a

@@ -13,8 +13,8 @@ from sqlalchemy import event
 
 from coach.practice import insights
 from coach.extensions import db
-from conftest import signup
-from sessions_fixtures import add, user_row
+from tests.helpers.accounts import signup
+from tests.helpers.sessions import add, user_row
 
 UTC = timezone.utc
 TOKYO = ZoneInfo("Asia/Tokyo")

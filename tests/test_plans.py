@@ -12,8 +12,9 @@ import pytest
 from coach.routines import plans
 from coach.routines.plans import PlanError, load_plans
 from coach.timeutil import local_date, local_to_utc, zone
-from tests.conftest import make_app, signup
-from tests.sessions_fixtures import add
+from tests.helpers.accounts import signup
+from tests.helpers.apps import make_app
+from tests.helpers.sessions import add
 
 RAW = json.loads(plans.DATA.read_text(encoding="utf-8"))
 

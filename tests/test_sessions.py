@@ -12,7 +12,7 @@ from coach.practice import sessions as sessions_service
 from coach.extensions import db
 from coach.models import PracticeSession
 from coach.routines import catalogue
-from sessions_fixtures import body, put, rfc3339
+from tests.helpers.sessions import body, put, rfc3339
 
 UTC = timezone.utc
 FULL = body(

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from coach.practice import sessions as sessions_service
-from sessions_fixtures import add, rfc3339
+from tests.helpers.sessions import add, rfc3339
 
 UTC = timezone.utc
 T0 = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
