@@ -112,6 +112,7 @@ DST = [
 ]
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("zone, local, planned_from, fires, again, then", DST)
 def test_dst_days_fire_once_at_the_right_instant(client, push, zone, local, planned_from, fires, again, then):
     who = person(client, push, timezone=zone)
@@ -274,6 +275,7 @@ def test_many_reminders_in_small_batches(app, client, push):
 # --- what the push service answers -------------------------------------------------------------
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("status", [410, 404])
 def test_gone_subscriptions_are_deleted(client, push, status):
     who = person(client, push, devices=2)

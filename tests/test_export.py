@@ -121,6 +121,7 @@ def test_csv_export_parses_back_with_units_and_labels(client, alice, owned):
     assert later["ended_at (UTC, RFC 3339)"] == "2026-11-21T18:05:00Z"
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize(
     "note,cell",
     [

@@ -210,6 +210,7 @@ def test_json_nested_deeper_than_the_parser_goes_is_400_not_500(database_url, tm
     _errors(client.post("/api/auth/register", data=deep, content_type="application/json"), 400)
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize(
     "method,path",
     [

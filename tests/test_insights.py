@@ -100,6 +100,7 @@ def test_by_routine_means_and_intervals_match_an_independent_computation(client,
     assert wide["box"]["n"] == 8 and wide["box"]["mood_delta"]["n"] == 7
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("days", [0, 3651, "ninety", -5])
 def test_days_outside_1_to_3650_is_422(client, alice, days):
     r = client.get("/api/insights", query_string={"days": days}, headers=alice["headers"])

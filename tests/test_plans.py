@@ -190,6 +190,7 @@ def test_before_and_after_the_plan(client, alice):
     assert (p["state"], p["week"], p["today"]["value"]) == ("finished", None, 20)
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("start", ["later", "2019-01-01", "yesterday-ish", "2026-02-30", ""])
 def test_a_start_day_out_of_range_or_malformed_is_422(client, alice, start):
     tz = zone("Europe/Berlin")

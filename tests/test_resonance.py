@@ -172,6 +172,7 @@ def _one(**changes):
     return step
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize(
     "body, field",
     [
