@@ -8,7 +8,6 @@ import pytest
 from coach.extensions import db
 from coach.models import CustomRoutine, User
 from coach.routines.catalogue import BUILTIN_SLUGS, standard_cautions
-from tests.helpers.accounts import signup
 
 BREATH_HOLD = standard_cautions()["breath_hold"]
 COLD = standard_cautions()["cold"]

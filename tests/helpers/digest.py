@@ -8,9 +8,9 @@ from email.message import EmailMessage
 
 from sqlalchemy import select
 
-from coach.planning import plan_digest
 from coach.extensions import db
 from coach.models import DigestDelivery, User
+from coach.planning import plan_digest
 
 from .accounts import signup
 from .sessions import add
