@@ -16,6 +16,7 @@ import os
 
 import pytest
 from argon2 import PasswordHasher, profiles
+from flask import Flask
 
 from coach import create_app
 from coach.accounts import passwords
@@ -65,22 +66,21 @@ def app_config():
 
 
 @pytest.fixture(scope="module")
-def _module_apps(tmp_path_factory):
+def _module_apps():
     """The apps a module's `shared_app` tables share, by (database, configuration)."""
-    apps: dict[tuple, object] = {}
+    apps: dict[tuple, Flask] = {}
     yield apps
     for app in apps.values():
         with app.app_context():
             db.engine.dispose()
 
 
-def _shared_app(request, database_url: str, app_config: dict):
-    apps = request.getfixturevalue("_module_apps")
+def _shared_app(apps: dict[tuple, Flask], tmp_path_factory, database_url: str, app_config: dict) -> Flask:
     sqlite = database_url.startswith("sqlite")
     key = (sqlite, repr(sorted(app_config.items())))
     if key not in apps:
-        tmp = request.getfixturevalue("tmp_path_factory").mktemp("shared_app")
-        url = f"sqlite:///{tmp / 'coach.sqlite3'}" if sqlite else database_url
+        tmp = tmp_path_factory.mktemp("shared_app")
+        url = f"sqlite:///{tmp / 'coach.sqlite3'}" if sqlite else database_url  # PostgreSQL: the run's database
         app = make_app(url, tmp, **app_config)
         if sqlite:
             with app.app_context():
@@ -90,12 +90,14 @@ def _shared_app(request, database_url: str, app_config: dict):
 
 
 @pytest.fixture
-def app(request, database_url, tmp_path, app_config):
+def app(request, database_url, tmp_path, tmp_path_factory, app_config, _module_apps):
+    """The app, in its app context: a new one with an empty database per test, or for a test
+    marked `shared_app` its module's, whose tables are emptied after the case."""
     if request.node.get_closest_marker("shared_app") is None:
         with app_with_db(database_url, tmp_path, **app_config) as app:
             yield app
         return
-    app = _shared_app(request, database_url, app_config)
+    app = _shared_app(_module_apps, tmp_path_factory, database_url, app_config)
     with app.app_context():
         try:
             yield app
