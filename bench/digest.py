@@ -29,7 +29,7 @@ from datetime import datetime, time as clock, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))  # coach and tests.helpers, from any working directory
 
 from dispatch import ChildServer, make_database  # noqa: E402  (the reminders benchmark's: a server process; a SQLite file, or a PostgreSQL database made and dropped)
 
@@ -50,7 +50,7 @@ MAIL_FROM = "Vagal-tone coach <coach@coach.example>"
 def _server_main(conn) -> None:
     from aiosmtpd.controller import Controller
 
-    from smtpd_fixtures import free_port
+    from tests.helpers.smtp import free_port
 
     class Counting:
         def __init__(self):

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))  # coach and tests.helpers, from any working directory
 
 DUE = datetime(2026, 6, 1, 5, 30, tzinfo=timezone.utc)  # 07:30 in Berlin
 PUBLIC_URL = "https://coach.example"
@@ -39,7 +39,7 @@ PUBLIC_URL = "https://coach.example"
 
 
 def _service_main(conn) -> None:
-    from pushservice import PushService
+    from tests.helpers.push import PushService
 
     service = PushService(verify=False).start()
     conn.send(service.port)
@@ -171,7 +171,7 @@ def floor(service: ServiceProcess, devices, payload: bytes, vapid_header: str) -
 
 
 def _raw_p256dh(dev) -> bytes:
-    from pushservice import unb64url
+    from tests.helpers.push import unb64url
 
     return unb64url(dev.p256dh)
 
@@ -182,7 +182,7 @@ def _raw_p256dh(dev) -> bytes:
 def make_database(postgres: str | None, workdir: Path):
     if not postgres:
         return f"sqlite:///{workdir / 'bench.sqlite3'}", None
-    from pg_databases import private_database
+    from tests.helpers.pg import private_database
 
     return private_database(postgres, "coach_bench")
 
@@ -205,7 +205,7 @@ def check_log(service: ServiceProcess, devices, public_key: str) -> tuple[int, i
     """Every recorded message verified and decrypted; each device exactly once."""
     from collections import Counter
 
-    from pushservice import Received, check_request
+    from tests.helpers.push import Received, check_request
 
     by_endpoint = {d.endpoint: d for d in devices}
     log = service.ask("dump")
@@ -236,7 +236,7 @@ def main() -> int:
     from cryptography.hazmat.primitives.asymmetric import ec
     from py_vapid import Vapid
 
-    from pushservice import Device, b64url
+    from tests.helpers.push import Device, b64url
 
     workdir = Path(tempfile.mkdtemp(prefix="coach-bench-"))
     service = ServiceProcess()
@@ -266,7 +266,7 @@ def main() -> int:
         from coach.extensions import db
         from coach.models import User
         from coach.routines.service import get_routine
-        from pushservice import seed_due_reminders
+        from tests.helpers.seeds import seed_due_reminders
 
         app = create_app()
         with app.app_context():

@@ -49,7 +49,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from dispatch import ChildServer, ServiceProcess, make_database  # noqa: E402  (the reminders bench's server processes and database maker)
 
@@ -71,7 +71,7 @@ def _smtp_main(conn) -> None:
 
     from aiosmtpd.controller import Controller
 
-    from smtpd_fixtures import free_port
+    from tests.helpers.smtp import free_port
 
     class Recording:
         def __init__(self):
@@ -251,7 +251,7 @@ def main() -> int:
 
     import redis
 
-    from pushservice import Device, Received, check_request
+    from tests.helpers.push import Device, Received, check_request
 
     workdir = Path(tempfile.mkdtemp(prefix="coach-scaleout-"))
     push = ServiceProcess()
@@ -265,7 +265,7 @@ def main() -> int:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ec
 
-        from pushservice import b64url
+        from tests.helpers.push import b64url
 
         key = ec.generate_private_key(ec.SECP256R1())
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())

@@ -2,21 +2,29 @@
 
 Every test that uses `app` or `client` runs once per database. PostgreSQL runs use a fresh
 database made for this pytest run and dropped at its end, so concurrent runs never collide.
+
+A table of cases marked `@pytest.mark.shared_app` shares one app per module and database
+instead of building one per case (the OpenAPI document is most of an app's start-up); its
+database is emptied after each case, so every case still starts from an empty database.
+Mark only tables whose cases leave the app object itself alone (its config, its extensions).
+
+What is not a fixture lives in `tests/helpers/` (see its __init__).
 """
 from __future__ import annotations
 
 import os
-import uuid
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import text
+from argon2 import PasswordHasher, profiles
+from flask import Flask
 
 from coach import create_app
+from coach.accounts import passwords
 from coach.extensions import db
-from pg_databases import private_database
-
-PG_URL = os.environ.get("COACH_TEST_POSTGRES_URL")
+from tests.helpers.accounts import signup
+from tests.helpers.apps import app_with_db, empty_tables, make_app
+from tests.helpers.pg import PG_SKIP_REASON, PG_URL, private_database, private_postgres_database
+from tests.helpers.smtp import Certificate, SmtpServer, self_signed
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -25,16 +33,10 @@ def _cheap_password_hashing():
 
     Production keeps argon2-cffi's RFC 9106 defaults; a test of its own checks those.
     """
-    from argon2 import PasswordHasher, profiles
-
-    from coach.accounts import passwords
-
     real = passwords._hasher
     passwords._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
     yield real
     passwords._hasher = real
-PG_SKIP_REASON = "COACH_TEST_POSTGRES_URL is not set: the PostgreSQL runs are skipped"
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session")
@@ -57,69 +59,55 @@ def database_url(request, tmp_path):
     return request.getfixturevalue("pg_database_url")
 
 
-def make_app(database_url: str, tmp_path, **overrides):
-    config = {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "RATELIMIT_ENABLED": False,
-        "COACH_PUBLIC_URL": "https://coach.example",
-    }
-    config.update(overrides)
-    return create_app(config)
-
-
 @pytest.fixture
 def app_config():
     """Override per module/test: extra config for the `app` fixture."""
     return {}
 
 
-@contextmanager
-def app_with_db(database_url: str, tmp_path, **overrides):
-    """An app whose schema is ready, inside its app context; PostgreSQL tables are emptied after."""
-    app = make_app(database_url, tmp_path, **overrides)
-    with app.app_context():
-        if database_url.startswith("sqlite"):
-            db.create_all()
-        try:
-            yield app
-        finally:
-            db.session.remove()
-            if not database_url.startswith("sqlite"):
-                tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-                with db.engine.begin() as conn:
-                    conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+@pytest.fixture(scope="module")
+def _module_apps():
+    """The apps a module's `shared_app` tables share, by (database, configuration)."""
+    apps: dict[tuple, Flask] = {}
+    yield apps
+    for app in apps.values():
+        with app.app_context():
             db.engine.dispose()
 
 
+def _shared_app(apps: dict[tuple, Flask], tmp_path_factory, database_url: str, app_config: dict) -> Flask:
+    sqlite = database_url.startswith("sqlite")
+    key = (sqlite, repr(sorted(app_config.items())))
+    if key not in apps:
+        tmp = tmp_path_factory.mktemp("shared_app")
+        url = f"sqlite:///{tmp / 'coach.sqlite3'}" if sqlite else database_url  # PostgreSQL: the run's database
+        app = make_app(url, tmp, **app_config)
+        if sqlite:
+            with app.app_context():
+                db.create_all()
+        apps[key] = app
+    return apps[key]
+
+
 @pytest.fixture
-def app(database_url, tmp_path, app_config):
-    with app_with_db(database_url, tmp_path, **app_config) as app:
-        yield app
+def app(request, database_url, tmp_path, tmp_path_factory, app_config, _module_apps):
+    """The app, in its app context: a new one with an empty database per test, or for a test
+    marked `shared_app` its module's, whose tables are emptied after the case."""
+    if request.node.get_closest_marker("shared_app") is None:
+        with app_with_db(database_url, tmp_path, **app_config) as app:
+            yield app
+        return
+    app = _shared_app(_module_apps, tmp_path_factory, database_url, app_config)
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            empty_tables()
 
 
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def signup(client, email: str | None = None, timezone: str = "Europe/Berlin", password: str = PASSWORD) -> dict:
-    """Register and log in; returns {"headers", "user", "token", "email", "password"}."""
-    email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
-    r = client.post("/api/auth/register", json={"email": email, "password": password, "timezone": timezone})
-    assert r.status_code == 201, r.get_json()
-    r = client.post("/api/auth/login", json={"email": email, "password": password})
-    assert r.status_code == 200, r.get_json()
-    body = r.get_json()
-    return {
-        "headers": {"Authorization": f"Bearer {body['token']}"},
-        "user": body["user"],
-        "token": body["token"],
-        "email": email,
-        "password": password,
-    }
 
 
 @pytest.fixture
@@ -130,3 +118,23 @@ def alice(client):
 @pytest.fixture
 def bob(client):
     return signup(client, "bob@example.com", timezone="America/New_York")
+
+
+@pytest.fixture
+def smtp_server():
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def certificate(tmp_path) -> Certificate:
+    return self_signed(tmp_path / "tls")
+
+
+@pytest.fixture
+def pg_private():
+    """A PostgreSQL database of this test's own (made and dropped); skips without PostgreSQL."""
+    url, drop = private_postgres_database()
+    yield url
+    drop()

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from coach.accounts import passwords, tokens
 from coach.extensions import db
 from coach.models import AuthToken, User
-from conftest import PASSWORD, signup
+from tests.helpers.accounts import PASSWORD, signup
+from tests.helpers.apps import app_with_db
 
 
 def test_register_answers_the_contract_fields(client):
@@ -160,8 +161,6 @@ def test_delete_me_needs_the_password_and_then_removes_everything(client, alice,
 
 
 def test_login_is_rate_limited_per_email(database_url, tmp_path):
-    from conftest import app_with_db
-
     with app_with_db(database_url, tmp_path, RATELIMIT_ENABLED=True) as app:
         client = app.test_client()
         signup(client, "carol@example.com")  # one login

@@ -11,7 +11,7 @@ import pytest
 from coach.practice.sessions import MAX_SESSIONS_PER_DAY
 from coach.reminders import MAX_REMINDERS
 from coach.routines.service import MAX_CUSTOM_ROUTINES
-from sessions_fixtures import body
+from tests.helpers.sessions import body
 
 AT_ONCE = 8
 

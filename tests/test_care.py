@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from coach import crisis_lines as care
-from conftest import signup
+from tests.helpers.accounts import signup
 
 
 def resources(client, who, query=""):
@@ -30,6 +30,7 @@ def test_the_words_are_supportive_and_say_this_is_not_treatment(client, alice):
     assert words["title"] and words["body"]
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("query, country, phone", [("?country=gb", "GB", "116 123"), ("?country=UK", "GB", "116 123"), ("?country=US", "US", "988")])
 def test_a_chosen_country(client, alice, query, country, phone):
     body = resources(client, alice, query)
@@ -51,6 +52,7 @@ def test_a_zone_without_a_country_still_gets_the_directory(client):
     assert body["international"]
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("value", ["ZZ", "DEU", "1", "", "d"])
 def test_an_unknown_country_code_is_refused(client, alice, value):
     r = client.get(f"/api/care/resources?country={value}", headers=alice["headers"])

@@ -26,9 +26,12 @@ from sqlalchemy import select
 from coach.tick.digests import MARK_WINDOW
 from coach.extensions import db
 from coach.models import DigestDelivery, PushSubscription, Reminder, ReminderDelivery, User
-from conftest import PG_SKIP_REASON, PG_URL, make_app
-from crash_fixtures import SlowSmtp, pg_private, process_env, seed_digest_users, start, vapid_keys, wait_until  # noqa: F401
-from pushservice import PushService, seed_due_reminders
+from tests.helpers.apps import make_app
+from tests.helpers.pg import PG_SKIP_REASON, PG_URL
+from tests.helpers.processes import process_env, start, wait_until
+from tests.helpers.push import PushService, vapid_keys
+from tests.helpers.seeds import seed_digest_users, seed_due_reminders
+from tests.helpers.smtp import SlowSmtp
 
 pytestmark = [pytest.mark.postgres, pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)]
 

@@ -17,9 +17,8 @@ from coach.extensions import db
 from coach.models import DigestDelivery
 from coach.push.sender import Push, Sender
 from coach.tick.scheduler import tick
-from digest_fixtures import at, deliveries, member, user_of
-from pushservice import PushService
-from smtpd_fixtures import smtp_server  # noqa: F401  (fixture)
+from tests.helpers.digest import at, deliveries, member, user_of
+from tests.helpers.push import PushService
 
 
 class ProcessDied(BaseException):

@@ -13,8 +13,7 @@ from coach.practice.insights import CARE_REASON
 from coach.routines import catalogue
 from coach.tick.scheduler import tick
 from coach.practice.stats import MeanCI
-from digest_fixtures import at, line, member, record, text_part, html_part
-from smtpd_fixtures import smtp_server  # noqa: F401  (fixture)
+from tests.helpers.digest import at, html_part, line, member, record, text_part
 
 SEND = at("2026-11-22T17:00:00Z")  # Sunday 18:00 in Berlin
 T975_DF4 = 2.776445105  # Student's t, 97.5 % quantile, 4 degrees of freedom (printed tables)

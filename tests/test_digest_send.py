@@ -18,9 +18,9 @@ from coach.tick.digests import send_due
 from coach.extensions import db
 from coach.routines import catalogue
 from coach.tick.scheduler import tick
-from conftest import signup
-from digest_fixtures import at, deliveries, line, member, record, text_part, html_part, user_of
-from smtpd_fixtures import free_port, smtp_server  # noqa: F401  (fixture)
+from tests.helpers.accounts import signup
+from tests.helpers.digest import at, deliveries, html_part, line, member, record, text_part, user_of
+from tests.helpers.smtp import free_port
 
 MAIL_FROM = "Vagal-tone coach <coach@coach.example>"
 T975_DF1 = 12.706204736  # Student's t, 97.5 % quantile, 1 degree of freedom (printed tables)

@@ -20,8 +20,8 @@ from coach.models import PracticeSession, PushSubscription, Reminder, ReminderDe
 from coach.push import vapid
 from coach.tick import reminders as dispatch
 from coach.tick.scheduler import tick
-from conftest import signup
-from pushservice import Device, PushService
+from tests.helpers.accounts import signup
+from tests.helpers.push import Device, PushService
 
 UTC = timezone.utc
 EVERY_DAY = [0, 1, 2, 3, 4, 5, 6]
@@ -112,6 +112,7 @@ DST = [
 ]
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("zone, local, planned_from, fires, again, then", DST)
 def test_dst_days_fire_once_at_the_right_instant(client, push, zone, local, planned_from, fires, again, then):
     who = person(client, push, timezone=zone)
@@ -274,6 +275,7 @@ def test_many_reminders_in_small_batches(app, client, push):
 # --- what the push service answers -------------------------------------------------------------
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("status", [410, 404])
 def test_gone_subscriptions_are_deleted(client, push, status):
     who = person(client, push, devices=2)

@@ -21,9 +21,10 @@ from sqlalchemy import select
 
 from coach.extensions import db
 from coach.models import Reminder, ReminderDelivery
-from conftest import PG_SKIP_REASON, PG_URL, make_app
-from pg_databases import private_database
-from pushservice import PushService, b64url, seed_due_reminders
+from tests.helpers.apps import make_app
+from tests.helpers.pg import PG_SKIP_REASON, PG_URL, private_database
+from tests.helpers.push import b64url, PushService
+from tests.helpers.seeds import seed_due_reminders
 
 ROOT = Path(__file__).resolve().parent.parent
 DUE = datetime(2026, 6, 1, 5, 30, tzinfo=timezone.utc)  # 07:30 in Berlin

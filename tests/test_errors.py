@@ -53,6 +53,7 @@ def test_validation_errors_are_keyed_by_field(client):
     assert isinstance(body["errors"]["password"], list)
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize(
     "method,path",
     [("get", "/api/nothing-here"), ("get", "/api/me/nope"), ("put", "/api/nothing/here"), ("delete", "/api/me/nope"), ("post", "/api/x")],

@@ -12,7 +12,7 @@ import pytest
 from coach.accounts import export
 from coach.extensions import db
 from coach.models import CustomRoutine, DigestDelivery, PushSubscription, Reminder, ReminderDelivery, User
-from sessions_fixtures import add, body, put
+from tests.helpers.sessions import add, body, put
 
 UTC = timezone.utc
 P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
@@ -121,6 +121,7 @@ def test_csv_export_parses_back_with_units_and_labels(client, alice, owned):
     assert later["ended_at (UTC, RFC 3339)"] == "2026-11-21T18:05:00Z"
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize(
     "note,cell",
     [

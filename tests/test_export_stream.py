@@ -13,7 +13,7 @@ from sqlalchemy import insert
 from coach.accounts import export
 from coach.extensions import db
 from coach.models import PracticeSession
-from sessions_fixtures import user_row
+from tests.helpers.sessions import user_row
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)

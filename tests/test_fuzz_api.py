@@ -17,7 +17,7 @@ from sqlalchemy import text
 from coach import create_app
 from coach.extensions import db
 from coach.push import guard
-from conftest import make_app
+from tests.helpers.apps import make_app
 
 # The fuzzing phase's budget per operation (the examples and coverage phases run every case they
 # derive from the schema, whatever this says). About 3,000 requests and 40 s per database on a
@@ -217,6 +217,7 @@ def test_json_nested_deeper_than_the_parser_goes_is_400_not_500(database_url, tm
     _errors(client.post("/api/auth/register", data=deep, content_type="application/json"), 400)
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize(
     "method,path",
     [

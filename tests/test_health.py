@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from coach.models import utcnow
+from tests.helpers.apps import make_app
 
 
 def test_healthz_reports_db_and_no_tick_yet(client):
@@ -39,8 +40,6 @@ def test_no_tick_at_all_is_stale_five_minutes_after_start(app, client):
 
 
 def test_unreachable_database_fails_health(database_url, tmp_path):
-    from conftest import make_app
-
     app = make_app("postgresql+psycopg://nobody@127.0.0.1:1/none", tmp_path)
     with app.app_context():
         r = app.test_client().get("/healthz")

@@ -13,8 +13,8 @@ from sqlalchemy import event
 
 from coach.practice import insights
 from coach.extensions import db
-from conftest import signup
-from sessions_fixtures import add, user_row
+from tests.helpers.accounts import signup
+from tests.helpers.sessions import add, user_row
 
 UTC = timezone.utc
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -100,6 +100,7 @@ def test_by_routine_means_and_intervals_match_an_independent_computation(client,
     assert wide["box"]["n"] == 8 and wide["box"]["mood_delta"]["n"] == 7
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("days", [0, 3651, "ninety", -5])
 def test_days_outside_1_to_3650_is_422(client, alice, days):
     r = client.get("/api/insights", query_string={"days": days}, headers=alice["headers"])

@@ -17,8 +17,9 @@ from coach.api.insights import _render
 from coach.extensions import db
 from coach.practice.insights_cache import AnswerCache
 from coach.timeutil import local_to_utc, zone
-from conftest import app_with_db, make_app, signup
-from sessions_fixtures import add, put, body, rfc3339, user_row
+from tests.helpers.accounts import signup
+from tests.helpers.apps import app_with_db, make_app
+from tests.helpers.sessions import add, body, put, rfc3339, user_row
 
 UTC = timezone.utc
 

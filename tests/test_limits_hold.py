@@ -9,7 +9,8 @@ import secrets
 
 import pytest
 
-from conftest import PASSWORD, app_with_db, make_app, signup
+from tests.helpers.accounts import PASSWORD, signup
+from tests.helpers.apps import app_with_db, make_app
 
 ADDRESS = {"REMOTE_ADDR": "192.0.2.7"}
 

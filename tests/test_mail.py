@@ -9,7 +9,7 @@ from email.message import EmailMessage
 import pytest
 
 from coach import mail
-from smtpd_fixtures import SmtpServer, certificate, free_port, smtp_server  # noqa: F401  (fixtures)
+from tests.helpers.smtp import free_port, SmtpServer
 
 FROM = "Coach <coach@coach.example>"
 

@@ -7,8 +7,8 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from coach.extensions import db
-from conftest import make_app
-from pg_databases import private_database
+from tests.helpers.apps import make_app
+from tests.helpers.pg import private_database
 
 
 def test_upgrade_matches_the_models_and_downgrades_cleanly(database_url, tmp_path):

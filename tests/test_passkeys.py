@@ -1,5 +1,5 @@
 """Passkeys through the API, answered by a software authenticator that signs as a real one does
-(tests/soft_authenticator.py): registration, sign-in, and every forged answer refused."""
+(tests/helpers/soft_authenticator.py): registration, sign-in, and every forged answer refused."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,8 +9,9 @@ import pytest
 from coach.api import passkeys as passkeys_api
 from coach.extensions import db
 from coach.models import Passkey, PasskeyChallenge, utcnow
-from conftest import app_with_db, signup
-from soft_authenticator import SoftAuthenticator, b64url
+from tests.helpers.accounts import signup
+from tests.helpers.apps import app_with_db
+from tests.helpers.soft_authenticator import SoftAuthenticator, b64url
 
 ORIGIN = "https://coach.example"  # COACH_PUBLIC_URL of the test app (conftest.make_app)
 

@@ -12,8 +12,9 @@ import pytest
 from coach.routines import plans
 from coach.routines.plans import PlanError, load_plans
 from coach.timeutil import local_date, local_to_utc, zone
-from tests.conftest import make_app, signup
-from tests.sessions_fixtures import add
+from tests.helpers.accounts import signup
+from tests.helpers.apps import make_app
+from tests.helpers.sessions import add
 
 RAW = json.loads(plans.DATA.read_text(encoding="utf-8"))
 
@@ -189,6 +190,7 @@ def test_before_and_after_the_plan(client, alice):
     assert (p["state"], p["week"], p["today"]["value"]) == ("finished", None, 20)
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("start", ["later", "2019-01-01", "yesterday-ish", "2026-02-30", ""])
 def test_a_start_day_out_of_range_or_malformed_is_422(client, alice, start):
     tz = zone("Europe/Berlin")

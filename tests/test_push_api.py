@@ -14,8 +14,8 @@ from sqlalchemy import select
 from coach.extensions import db
 from coach.models import PushSubscription
 from coach.push import guard
-from conftest import make_app
-from pushservice import Device, b64url
+from tests.helpers.apps import make_app
+from tests.helpers.push import b64url, Device, PushService
 
 PUBLIC_IP = "93.184.216.34"
 
@@ -248,8 +248,6 @@ def _post(hosts, url):
 def test_the_send_time_guard_checks_what_is_connected_to():
     """DNS rebinding: a name that passed at subscription time but now resolves to
     127.0.0.1 is refused before anything is sent, as are literals and redirects."""
-    from pushservice import PushService
-
     with PushService(verify=False) as svc:  # records and answers; no push checks here
         dev = svc.device()
         with pytest.raises(guard.EndpointRefused):

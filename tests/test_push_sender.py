@@ -4,8 +4,11 @@ from __future__ import annotations
 from datetime import timedelta
 from email.utils import formatdate
 
+from py_vapid import Vapid
+
+from coach.push.sender import MAX_RETRY_AFTER, Push, Sender, parse_retry_after
 from coach.tick.reminders import backoff
-from coach.push.sender import MAX_RETRY_AFTER, parse_retry_after
+from tests.helpers.push import PushService
 
 
 def test_retry_after_seconds_and_http_date():
@@ -26,11 +29,6 @@ def test_backoff_doubles_from_30_seconds_to_15_minutes_and_honours_retry_after()
 
 def test_a_batch_never_outlives_its_budget():
     """A push service that hangs must not keep the tick past the lease on its rows."""
-    from py_vapid import Vapid
-
-    from coach.push.sender import Push, Sender
-    from pushservice import PushService
-
     vapid = Vapid()
     vapid.generate_keys()
     with PushService(verify=False, delay=2.0) as slow:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import app_with_db, signup
+from tests.helpers.accounts import signup
+from tests.helpers.apps import app_with_db
 
 
 @pytest.fixture

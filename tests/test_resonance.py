@@ -17,7 +17,7 @@ import pytest
 from hrvanalysis import get_time_domain_features
 
 from coach.practice import resonance
-from conftest import signup
+from tests.helpers.accounts import signup
 
 RATES = (6.5, 6.0, 5.5, 5.0, 4.5)
 # Heart-rate swing amplitude (beats a minute) per breathing rate: largest at 5.5.
@@ -172,6 +172,7 @@ def _one(**changes):
     return step
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize(
     "body, field",
     [

@@ -8,7 +8,6 @@ import pytest
 from coach.extensions import db
 from coach.models import CustomRoutine, User
 from coach.routines.catalogue import BUILTIN_SLUGS, standard_cautions
-from tests.conftest import signup
 
 BREATH_HOLD = standard_cautions()["breath_hold"]
 COLD = standard_cautions()["cold"]
@@ -52,6 +51,7 @@ def slugs(client, who, query=""):
 
 # --- auth -------------------------------------------------------------------------------
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize(
     "method, path",
     [("get", "/api/routines"), ("post", "/api/routines"), ("get", "/api/routines/box"),
@@ -94,6 +94,7 @@ def test_kind_filter(client, alice):
     assert slugs(client, alice, "?kind=combined") == []
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("kind", ["Cold", "warm", ""])
 def test_bad_kind_filter_is_422(client, alice, kind):
     r = client.get(f"/api/routines?kind={kind}", headers=alice["headers"])
@@ -111,6 +112,7 @@ def test_get_one_and_unknown(client, alice):
     assert client.get("/api/routines/Box", headers=alice["headers"]).status_code == 404
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize(
     "bpm, inhale, exhale, cycles",
     [(6.0, 4.0, 6.0, 60), (5.5, 4.4, 6.5, 55), (4.5, 5.3, 8.0, 45), (7.0, 3.4, 5.2, 70), (5.0, 4.8, 7.2, 50)],
@@ -159,6 +161,7 @@ def test_custom_cold_routines_get_the_cold_caution(client, alice):
     assert combined["cautions"] == [BREATH_HOLD, COLD]
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("slug", ["box", "resonance", "cold-plunge"])
 def test_custom_slug_may_not_be_a_builtin(client, alice, slug):
     r = client.post("/api/routines", json=custom(slug=slug), headers=alice["headers"])
@@ -196,18 +199,21 @@ def assert_422(client, who, body, field, method="post", path="/api/routines"):
     return errors[field]
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("seconds", [0.4, 601, 0, -1, 1e300])
 def test_phase_seconds_out_of_range(client, alice, seconds):
     errors = assert_422(client, alice, custom(phases=[{"action": "inhale", "seconds": seconds}]), "phases")
     assert "0.5 to 600 seconds" in errors["0"]["seconds"][0]
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("seconds", [4.45, 0.55, 599.99])
 def test_phase_seconds_off_the_tenth_grid(client, alice, seconds):
     errors = assert_422(client, alice, custom(phases=[{"action": "inhale", "seconds": seconds}]), "phases")
     assert "0.1 s" in errors["0"]["seconds"][0]
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("seconds", ["4", True, None])
 def test_phase_seconds_must_be_a_number(client, alice, seconds):
     assert_422(client, alice, custom(phases=[{"action": "inhale", "seconds": seconds}]), "phases")
@@ -231,6 +237,7 @@ def test_no_phases(client, alice):
     assert_422(client, alice, custom(phases=[]), "phases")
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("body_phases, cycles", [(phases(7, 600), 1), (phases(2, 600), 4), (phases(1, 0.5), 7201)])
 def test_total_over_60_minutes(client, alice, body_phases, cycles):
     errors = assert_422(client, alice, custom(phases=body_phases, cycles=cycles), "_schema" if cycles <= 7200 else "cycles")
@@ -238,6 +245,7 @@ def test_total_over_60_minutes(client, alice, body_phases, cycles):
         assert "60 minutes" in errors[0]
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("cycles", [0, -3, 2.5, "3"])
 def test_bad_cycles(client, alice, cycles):
     assert_422(client, alice, custom(cycles=cycles), "cycles")
@@ -257,6 +265,7 @@ def test_unknown_fields(client, alice):
     assert_422(client, alice, custom(requires_screening=False), "requires_screening")
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize(
     "slug", ["A-capital", "-dash-first", "x", "has space", "under_score", "a" * 49, "ümlaut", ""]
 )
@@ -264,6 +273,7 @@ def test_bad_slug(client, alice, slug):
     assert_422(client, alice, custom(slug=slug), "slug")
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize(
     "field, value",
     [("name", "n" * 61), ("name", "   "), ("goal", "g" * 121), ("summary", "s" * 601), ("evidence", "e" * 2001),
@@ -279,6 +289,7 @@ def test_cue_at_most_120_characters(client, alice):
     assert "cue" in errors["0"]
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("missing", ["slug", "name", "kind", "goal", "summary", "phases"])
 def test_required_fields(client, alice, missing):
     body = custom()
@@ -331,6 +342,7 @@ def test_put_validates_like_post(client, alice):
     assert client.get("/api/routines/evening-wind-down", headers=alice["headers"]).get_json()["cycles"] == 20
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("slug", ["box", "resonance", "power-breathing"])
 def test_builtins_are_read_only(client, alice, slug):
     before = client.get(f"/api/routines/{slug}", headers=alice["headers"]).get_json()

@@ -11,7 +11,7 @@ import pytest
 from coach.routines import catalogue
 from coach.routines.catalogue import BUILTIN_SLUGS, CatalogueError, builtin, load_catalogue
 from coach.routines.planning import plan_resonance, resonance_plan
-from tests.conftest import make_app
+from tests.helpers.apps import make_app
 
 CONTRACT_SLUGS = {
     "resonance", "extended-exhale", "box", "4-7-8", "cyclic-sighing",

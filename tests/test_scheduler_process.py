@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask_migrate import upgrade
 
-from conftest import make_app
+from tests.helpers.apps import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 

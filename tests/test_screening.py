@@ -67,6 +67,7 @@ EXPECTED_BLOCKS = {
 }
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("answer", SCREENING_ANSWERS)
 def test_each_answer_blocks_its_routines_with_a_kind_reason(client, alice, answer):
     body = put(client, alice, {"answers": answers(answer)}).get_json()
@@ -106,6 +107,7 @@ def test_answers_are_per_user(client, alice, bob):
     assert body["answers"] is None and "power-breathing" in body["needs_screening"]
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize(
     "body, field",
     [

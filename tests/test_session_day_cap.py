@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from coach.practice import sessions
-from sessions_fixtures import body, put, user_row
+from tests.helpers.accounts import signup
+from tests.helpers.sessions import body, put, user_row
 
 UTC = timezone.utc
 CAP = sessions.MAX_SESSIONS_PER_DAY
@@ -58,7 +59,6 @@ def test_a_deleted_session_makes_room(client, alice):
 
 @pytest.mark.parametrize("tz_name", ["Pacific/Auckland", "America/Los_Angeles"])
 def test_the_day_is_the_users_local_day(app, client, tz_name):
-    from conftest import signup
 
     who = signup(client, timezone=tz_name)
     with app.app_context():

@@ -12,7 +12,7 @@ from coach.practice import sessions as sessions_service
 from coach.extensions import db
 from coach.models import PracticeSession
 from coach.routines import catalogue
-from sessions_fixtures import body, put, rfc3339
+from tests.helpers.sessions import body, put, rfc3339
 
 UTC = timezone.utc
 FULL = body(
@@ -140,6 +140,7 @@ def test_unknown_session_is_404(client, alice):
     assert r.get_json()["code"] == 404
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("bad", ["not-a-uuid", "1234", "0f0f0f0f-0f0f-0f0f-0f0f-0f0f0f0f0f0", "0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f----", "%00"])
 def test_a_path_that_is_not_a_uuid_is_404(client, alice, bad):
     for method in ("get", "delete"):
@@ -207,6 +208,7 @@ def test_over_one_mib_is_413(client, alice):
     assert rows() == 0
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("payload", ["[]", "null", '"box"', "7"])
 def test_a_body_that_is_not_an_object_is_refused(client, alice, payload):
     r = client.put(f"/api/sessions/{uuid.uuid4()}", data=payload, headers={**alice["headers"], "Content-Type": "application/json"})
@@ -253,6 +255,7 @@ BAD = [
 ]
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("what,changes,path", BAD, ids=[b[0] for b in BAD])
 def test_bad_input_is_422_naming_the_field_and_writes_nothing(client, alice, what, changes, path):
     data = dict(FULL)

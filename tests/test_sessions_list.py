@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from coach.practice import sessions as sessions_service
-from sessions_fixtures import add, rfc3339
+from tests.helpers.sessions import add, rfc3339
 
 UTC = timezone.utc
 T0 = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
@@ -61,6 +61,7 @@ def test_pagination_walks_every_session_exactly_once_newest_first(client, alice,
     assert tied == list(reversed(made))
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize("limit", [1, 2, 3, 22, 23, 100])
 def test_every_page_size_gives_the_same_sequence(client, alice, history, limit):
     whole = listing(client, alice, limit=100)
@@ -107,6 +108,7 @@ def test_others_sessions_never_appear(client, alice, bob, history):
     assert len(seen) == len(history)
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize(
     "params,field",
     [

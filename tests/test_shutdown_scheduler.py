@@ -18,9 +18,12 @@ from sqlalchemy import select
 
 from coach.extensions import db
 from coach.models import DigestDelivery, PushSubscription, Reminder, ReminderDelivery, User
-from conftest import make_app
-from crash_fixtures import SlowSmtp, private_postgres_database, process_env, seed_digest_users, start, vapid_keys, wait_until
-from pushservice import PushService, seed_due_reminders
+from tests.helpers.apps import make_app
+from tests.helpers.pg import private_postgres_database
+from tests.helpers.processes import process_env, start, wait_until
+from tests.helpers.push import PushService, vapid_keys
+from tests.helpers.seeds import seed_digest_users, seed_due_reminders
+from tests.helpers.smtp import SlowSmtp
 
 BERLIN = ZoneInfo("Europe/Berlin")
 N_REMINDERS = 1500

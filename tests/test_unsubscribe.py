@@ -11,8 +11,7 @@ from coach.extensions import db
 from coach.models import User
 from coach.tick.scheduler import tick
 from coach.unsubscribe import make_token
-from digest_fixtures import at, member, unsubscribe_path, user_of
-from smtpd_fixtures import smtp_server  # noqa: F401  (fixture)
+from tests.helpers.digest import at, member, unsubscribe_path, user_of
 
 SEND = at("2026-11-22T17:00:00Z")
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}

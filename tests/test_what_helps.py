@@ -242,6 +242,7 @@ def test_surprise_with_nothing_to_choose_from(client, alice):
     assert body["routine"] is None and body["chosen_from"] == [] and body["message"]
 
 
+@pytest.mark.shared_app
 @pytest.mark.parametrize(
     "body",
     [{"favourites": []}, {"favourites": ["no-such-routine"]}, {"favourites": ["box"] * 21}, {"favourites": "box"}, {"pick": "box"}],

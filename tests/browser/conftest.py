@@ -11,27 +11,14 @@ import os
 import shutil
 import tempfile
 import threading
-import uuid
-from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
-PASSWORD = "calm breaths 123"
+from coach import create_app
+from coach.extensions import db
+from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, ConsoleWatch
 
 
 def _require_browser():
@@ -46,11 +33,6 @@ def _require_browser():
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """(base_url, app): the coach on 127.0.0.1:<free port> for the whole browser session."""
-    from werkzeug.serving import make_server
-
-    from coach import create_app
-    from coach.extensions import db
-
     tmp = tmp_path_factory.mktemp("live")
     app = create_app({
         "TESTING": True,
@@ -84,8 +66,6 @@ def server_app(live_server):
 @pytest.fixture(scope="session")
 def playwright_instance():
     _require_browser()
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as p:
         yield p
 
@@ -95,21 +75,6 @@ def browser(playwright_instance):
     browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
     browser.close()
-
-
-class ConsoleWatch:
-    """Collects console errors and uncaught page errors: every screen must be free of them."""
-
-    def __init__(self):
-        self.errors: list[str] = []
-
-    def attach(self, page):
-        page.on("console", lambda msg: msg.type == "error" and self.errors.append(f"console: {msg.text}"))
-        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
-        return page
-
-    def assert_clean(self):
-        assert self.errors == [], "errors in the browser console:\n" + "\n".join(self.errors)
 
 
 @pytest.fixture
@@ -137,23 +102,3 @@ def persistent(playwright_instance, console):
     yield context, page
     context.close()
     shutil.rmtree(user_data, ignore_errors=True)
-
-
-def new_email() -> str:
-    return f"b-{uuid.uuid4().hex[:10]}@example.com"
-
-
-def sign_up(page, base_url: str, email: str | None = None) -> str:
-    """Create an account through the onboarding screen and pass the safety note."""
-    email = email or new_email()
-    page.goto(f"{base_url}/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    page.get_by_role("button", name="I understand").click()
-    page.get_by_role("heading", level=1).filter(has_text="Good").wait_for()
-    return email
-
-
-def pwa_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "pwa"

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import insert, select
 
-from .conftest import PHONE, new_email, sign_up
+from tests.helpers.browser import PHONE, new_email, sign_up
+
 from .test_pwa import server_sessions, set_rating, start_routine
 
 

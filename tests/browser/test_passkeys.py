@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from .conftest import PASSWORD, new_email
+from tests.helpers.browser import PASSWORD, new_email
 
 AUTHENTICATOR = {
     "protocol": "ctap2",

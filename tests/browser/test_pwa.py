@@ -14,8 +14,7 @@ from sqlalchemy import select
 
 from coach.extensions import db
 from coach.models import PracticeSession, User
-
-from .conftest import PASSWORD, PHONE, sign_up
+from tests.helpers.browser import PASSWORD, PHONE, sign_up
 
 pytestmark = pytest.mark.browser
 

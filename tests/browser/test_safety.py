@@ -8,7 +8,8 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from .conftest import PASSWORD, PHONE, sign_up
+
+from tests.helpers.browser import PASSWORD, PHONE, sign_up
 
 pytestmark = pytest.mark.browser
 

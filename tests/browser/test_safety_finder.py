@@ -8,8 +8,7 @@ from sqlalchemy import select
 
 from coach.extensions import db
 from coach.models import ResonanceAssessment, User
-
-from .conftest import PHONE, sign_up
+from tests.helpers.browser import PHONE, sign_up
 
 pytestmark = pytest.mark.browser
 

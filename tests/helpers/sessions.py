@@ -1,4 +1,5 @@
-"""Helpers for the session, insights and export tests."""
+"""Sessions written through the API, and the user row read back, for the session, insights,
+export and weekly-summary tests."""
 from __future__ import annotations
 
 import uuid

@@ -13,12 +13,13 @@ endpoint (404, 410, 429 with Retry-After, 500 …). A message that fails a check
 answered 400/401 and kept in `errors`, so a test can assert there were none.
 
 `verify=False` (the benchmark) only records the raw request while it is timed; `verify()`
-checks everything afterwards.
+checks everything afterwards. `vapid_keys()` makes an application server's key pair.
 """
 from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import threading
 import time
@@ -50,7 +51,7 @@ class Device:
     def __init__(self, endpoint: str, private_key: ec.EllipticCurvePrivateKey | None = None, auth: bytes | None = None):
         self.endpoint = endpoint
         self.private_key = private_key or ec.generate_private_key(ec.SECP256R1())
-        self.auth = auth or __import__("os").urandom(16)
+        self.auth = auth or os.urandom(16)
         self.p256dh = b64url(
             self.private_key.public_key().public_bytes(
                 serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
@@ -278,55 +279,16 @@ def verify_jwt(token: str, key_b64: str) -> dict:
     return json.loads(unb64url(parts[1]))
 
 
-def seed_due_reminders(devices: list[Device], due_at, timezone: str = "Europe/Berlin", chunk: int = 2000) -> list[int]:
-    """Bulk-insert one user per device, its subscription, and a daily reminder due at
-    `due_at` (an instant that is 07:30 local in `timezone` keeps the plan honest).
-    Needs an app context; returns the reminder ids. Fast: a few statements per chunk."""
-    from sqlalchemy import insert
+@dataclass
+class Keys:
+    """An application server's VAPID key pair."""
 
-    from coach.extensions import db
-    from coach.models import PushSubscription, Reminder, User
+    pem: str
+    public: str  # the application server key, base64url
 
-    rids: list[int] = []
-    for start in range(0, len(devices), chunk):
-        part = devices[start : start + chunk]
-        users = db.session.execute(
-            insert(User).returning(User.id, sort_by_parameter_order=True),
-            [
-                {
-                    "email": f"seed-{start + i}-{id(dev) % 100000}@example.com",
-                    "password_hash": "!",  # no password logs in
-                    "timezone": timezone,
-                    "digest_enabled": False,
-                    "digest_next_at": None,
-                    "created_at": due_at,
-                }
-                for i, dev in enumerate(part)
-            ],
-        ).scalars().all()
-        db.session.execute(
-            insert(PushSubscription),
-            [
-                {"user_id": uid, "endpoint": dev.endpoint, "p256dh": dev.p256dh, "auth": dev.auth_b64, "created_at": due_at}
-                for uid, dev in zip(users, part)
-            ],
-        )
-        rids += db.session.execute(
-            insert(Reminder).returning(Reminder.id, sort_by_parameter_order=True),
-            [
-                {
-                    "user_id": uid,
-                    "local_time": "07:30",
-                    "weekdays": [0, 1, 2, 3, 4, 5, 6],
-                    "routine": "resonance",
-                    "enabled": True,
-                    "next_fire_at": due_at,
-                    "planned_at": due_at,
-                    "attempts": 0,
-                    "created_at": due_at,
-                }
-                for uid in users
-            ],
-        ).scalars().all()
-        db.session.commit()
-    return rids
+
+def vapid_keys() -> Keys:
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    public = b64url(key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
+    return Keys(pem.decode(), public)

@@ -3,16 +3,17 @@ written through the API, ticks at chosen instants, the messages parsed back."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from email.message import EmailMessage
 
 from sqlalchemy import select
 
-from coach.planning import plan_digest
 from coach.extensions import db
 from coach.models import DigestDelivery, User
-from conftest import signup
-from sessions_fixtures import add
+from coach.planning import plan_digest
+
+from .accounts import signup
+from .sessions import add
 
 UTC = timezone.utc
 

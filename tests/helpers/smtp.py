@@ -1,24 +1,33 @@
-"""A real SMTP server on loopback (aiosmtpd) for the mail and digest tests.
+"""Real SMTP servers on loopback (aiosmtpd) for the mail, digest and scheduler tests.
 
 `SmtpServer` records every message it accepts and can be told to answer a recipient with a
 temporary (4xx) or permanent (5xx) refusal. It can require a login and speak STARTTLS or
-implicit TLS with a self-signed certificate made here with `cryptography`.
+implicit TLS with a self-signed certificate made here with `cryptography`. `SlowSmtp` takes
+a moment over each message, as a distant server does, and logs what it accepted.
+(The `smtp_server` and `certificate` fixtures are in tests/conftest.py.)
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import ipaddress
 import socket
 import ssl
+import threading
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
-import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 
 def free_port() -> int:
@@ -116,11 +125,6 @@ class Certificate:
 
 def self_signed(directory: Path) -> Certificate:
     """A certificate for 127.0.0.1 (an IP SAN, so the client's hostname check passes)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.timezone.utc)
@@ -145,13 +149,55 @@ def self_signed(directory: Path) -> Certificate:
     return Certificate(cert_path, key_path)
 
 
-@pytest.fixture
-def smtp_server():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
+@dataclass
+class Mail:
+    recipient: str
+    message_id: str
+    at: float
 
 
-@pytest.fixture
-def certificate(tmp_path) -> Certificate:
-    return self_signed(tmp_path / "tls")
+@dataclass
+class _SlowHandler:
+    delay: float
+    mails: list[Mail] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(self.delay)  # a distant server takes a moment over each message
+        msg = email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        with self.lock:
+            for rcpt in envelope.rcpt_tos:
+                self.mails.append(Mail(rcpt, msg["Message-ID"], time.monotonic()))
+        return "250 OK"
+
+
+class SlowSmtp:
+    """aiosmtpd on loopback that takes `delay` seconds over each message and logs
+    (recipient, Message-ID) of every one it accepted."""
+
+    def __init__(self, delay: float = 0.003):
+        self.handler = _SlowHandler(delay)
+        self.port = free_port()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> SlowSmtp:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.controller.stop()
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def log(self) -> list[Mail]:
+        with self.handler.lock:
+            return list(self.handler.mails)
+
+    def count(self) -> int:
+        with self.handler.lock:
+            return len(self.handler.mails)
+
+    def per_recipient(self) -> Counter:
+        return Counter(m.recipient for m in self.log())
