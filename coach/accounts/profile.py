@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import User
 from ..planning import plan_digest, replan_reminders
+from .addresses import checked_address, normalise_email  # noqa: F401  (normalise_email: the limiter's key)
 from .passwords import WrongPassword, check_password, hash_password
 
 
@@ -17,13 +18,9 @@ class EmailTaken(Exception):
     pass
 
 
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
-
-
 def register(email: str, password: str, timezone: str, now: datetime) -> User:
     user = User(
-        email=normalise_email(email),
+        email=checked_address(email),
         password_hash=hash_password(password),
         timezone=timezone,
         created_at=now,

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, delete, select
 from ..extensions import db
 from ..models import AuthToken, User
 from .passwords import WrongPassword, check_against_nobody, check_password, hash_password, needs_rehash
-from .profile import normalise_email
+from .addresses import normalise_email
 
 
 @dataclass(frozen=True)

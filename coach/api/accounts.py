@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate
 
-from ..accounts import passwords, profile, tokens
+from ..accounts import addresses, passwords, profile, tokens
 from ..fields import JSONBoolean, JSONNumber
 from ..models import utcnow
 from ..timeutil import is_valid_zone, parse_hhmm
@@ -36,8 +36,18 @@ def validate_hhmm(value: str) -> None:
         raise ValidationError(f"Use HH:MM (24-hour), e.g. 07:30: {exc}.") from exc
 
 
+def validate_address(value: str) -> None:
+    try:
+        addresses.checked_address(value)
+    except addresses.BadAddress as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+EMAIL = {"format": "email", "maxLength": addresses.MAX_LENGTH}
+
+
 class RegisterSchema(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = fields.String(required=True, validate=validate_address, metadata=EMAIL)
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=1024))
     timezone = fields.String(required=True, validate=[validate.Length(max=64), validate_zone], metadata=ZONE)
 
