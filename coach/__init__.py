@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import models  # noqa: F401  (register the tables)
     from .api import register_blueprints
     from .cli import coach_cli
+    from .pages.account_links import account_pages
     from .pages.api_docs import docs
     from .pages.shell import web
     from .pages.unsubscribe import unsubscribe_web
@@ -55,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_blueprints(openapi)
     app.register_blueprint(docs)
     app.register_blueprint(unsubscribe_web)  # before `web`, whose catch-all path would shadow it
+    app.register_blueprint(account_pages)
     app.register_blueprint(web)
     app.cli.add_command(coach_cli)
     app.extensions["coach_up_since"] = models.utcnow()

@@ -2,7 +2,7 @@
 // an update that waits for the user's "Update" tap, offline start, GET-only same-origin
 // caching that never touches /api/, and the push, notificationclick and
 // pushsubscriptionchange handlers. VERSION is a digest of the shell: scripts/pwa_version.py.
-const VERSION = 'coach-fd4db6c7';
+const VERSION = 'coach-38eb9530';
 const SHELL = [
   '/',
   '/manifest.webmanifest',

@@ -32,10 +32,10 @@ def login_required(func):
     @wraps(func)
     def wrapper(*args, **kwargs):
         token = bearer_token()
-        user = tokens.authenticate(token, utcnow()) if token else None
-        if user is None:
+        found = tokens.authenticate_token(token, utcnow()) if token else None
+        if found is None:
             abort(401, message="Please log in again.", headers={"WWW-Authenticate": 'Bearer realm="coach"'})
-        g.user, g.token = user, token
+        g.user, g.token, g.token_id = found.user, token, found.token_id
         return func(*args, **kwargs)
 
     wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))
@@ -48,3 +48,8 @@ def login_required(func):
 
 def current_user() -> User:
     return g.user
+
+
+def current_token_id() -> int:
+    """The id of the token this request was signed in with (the device it came from)."""
+    return g.token_id

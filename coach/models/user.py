@@ -101,3 +101,6 @@ def _digest(self: User) -> dict[str, Any]:
 
 
 User.digest = property(_digest)  # the `digest` object of GET /api/me
+
+
+User.email_confirmed = property(lambda self: self.email_confirmed_at is not None)  # in GET /api/me

@@ -33,7 +33,7 @@ TYPES = {
 }
 COMPRESSIBLE = {".webmanifest", ".js", ".css", ".html", ".svg"}
 # Paths the catch-all must never answer: they belong to the API or to server pages.
-RESERVED = ("api/", "unsubscribe", "healthz")
+RESERVED = ("api/", "unsubscribe", "healthz", "confirm/", "reset/", "not-me/")
 
 web = Blueprint("web", __name__)
 
