@@ -26,6 +26,7 @@ export function welcome(params, { onSignedIn }) {
   const err = errorBox();
   const submit = h('button.primary', { type: 'submit' });
   const switcher = h('button.link', { type: 'button' });
+  const forgot = h('a.button.link', { href: '#/reset' }, 'Forgot your password?');
   const heading = h('h2');
   const pwHint = h('small.hint', { id: 'pw-hint' });
   password.setAttribute('aria-describedby', 'pw-hint');
@@ -37,6 +38,7 @@ export function welcome(params, { onSignedIn }) {
     switcher.textContent = signup ? 'I already have an account' : 'Create a new account';
     password.autocomplete = signup ? 'new-password' : 'current-password';
     pwHint.textContent = signup ? 'At least 10 characters.' : '';
+    forgot.hidden = signup;
     err.show(null);
   };
   switcher.addEventListener('click', () => { mode = mode === 'signup' ? 'login' : 'signup'; render(); });
@@ -62,7 +64,7 @@ export function welcome(params, { onSignedIn }) {
   h('div.field', h('label', { htmlFor: 'password' }, 'Password'), password, pwHint),
   h('p.small.muted', `Time zone: ${zone} (from this device; reminders and the weekly email follow it).`),
   err,
-  h('div.actions', submit, switcher));
+  h('div.actions', submit, switcher, forgot));
 
   mount(h('section.screen.welcome',
     h('div.brand', h('img', { src: '/icons/icon-192.png', alt: '', width: 72, height: 72 })),
