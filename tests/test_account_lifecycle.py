@@ -351,3 +351,36 @@ def test_the_reset_page_sets_a_new_password(client, smtp_server):
     assert client.get("/api/me", headers=who["headers"]).status_code == 401
     assert client.post("/api/auth/login", json={"email": "form@example.com", "password": NEW_PASSWORD}).status_code == 200
     assert client.post(f"/reset/{token}", data={"password": "another passphrase"}).status_code == 400
+
+
+# --- the account-mail step: failures -----------------------------------------------------------
+
+def test_a_temporary_refusal_is_retried_later_and_sent_once(client, smtp_server):
+    smtp_server.handler.refuse["busy@example.com"] = "450 4.2.1 Mailbox busy, try later"
+    register(client, "busy@example.com")
+    start = utcnow()
+    report = run_tick(start)
+    assert smtp_server.messages_to("busy@example.com") == []
+    row = db.session.scalar(select(AccountEmail).where(AccountEmail.address == "busy@example.com"))
+    assert row.status == "queued" and row.due_at > start
+    run_tick(start)  # not yet due again
+    assert smtp_server.handler.attempts.count("busy@example.com") == 1
+    del smtp_server.handler.refuse["busy@example.com"]
+    retry = row.due_at
+    run_tick(retry)
+    run_tick(retry + timedelta(minutes=10))
+    assert len(smtp_server.messages_to("busy@example.com")) == 1
+    assert report.counts["account_mail"] == 0
+    db.session.expire_all()
+    assert db.session.get(AccountEmail, row.id).status == "sent"
+
+
+def test_a_permanent_refusal_is_recorded_and_not_retried(client, smtp_server):
+    smtp_server.handler.refuse["gone@example.com"] = "550 5.1.1 No such user"
+    register(client, "gone@example.com")
+    run_tick()
+    run_tick(utcnow() + timedelta(hours=2))
+    assert smtp_server.handler.attempts.count("gone@example.com") == 1
+    db.session.expire_all()
+    row = db.session.scalar(select(AccountEmail).where(AccountEmail.address == "gone@example.com"))
+    assert row.status == "failed" and row.due_at is None and row.detail.startswith("550")
