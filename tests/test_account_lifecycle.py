@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from urllib.parse import unquote
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from coach.api import accounts as accounts_api
 from coach.extensions import db
@@ -219,6 +219,26 @@ def test_a_reset_link_is_voided_by_a_password_change_and_by_a_newer_link(client,
     _, older, newer = smtp_server.messages_to("void@example.com")
     assert client.post("/api/auth/password-reset/confirm", json={"token": link_token(older, "reset"), "password": "x" * 12}).status_code == 400
     assert client.post("/api/auth/password-reset/confirm", json={"token": link_token(newer, "reset"), "password": "y" * 12}).status_code == 204
+
+
+def test_a_reset_request_does_the_same_work_for_known_and_unknown_addresses(client):
+    """Its time tells nothing: the same statements run, whichever address (the look-up
+    happens later, in the tick)."""
+    signup(client, "known@example.com")
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        ask_reset(client, "known@example.com")
+        known = list(statements)
+        statements.clear()
+        ask_reset(client, "stranger@example.com")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert known == statements and known
 
 
 def test_no_reset_email_to_an_unconfirmed_address(client, smtp_server):
