@@ -404,3 +404,20 @@ def test_a_permanent_refusal_is_recorded_and_not_retried(client, smtp_server):
     db.session.expire_all()
     row = db.session.scalar(select(AccountEmail).where(AccountEmail.address == "gone@example.com"))
     assert row.status == "failed" and row.due_at is None and row.detail.startswith("550")
+
+
+def test_handled_rows_are_kept_31_days_then_removed(client, smtp_server):
+    register(client, "old-row@example.com")
+    run_tick()
+    first = db.session.scalar(select(AccountEmail.id).where(AccountEmail.address == "old-row@example.com"))
+    register(client, "later@example.com")
+    run_tick(utcnow() + timedelta(days=30))
+    db.session.expire_all()
+    assert db.session.get(AccountEmail, first) is not None  # a "this wasn't me" link can still need its row
+    smtp_server.handler.refuse["waiting@example.com"] = "450 4.2.1 Mailbox busy, try later"
+    register(client, "waiting@example.com")
+    run_tick(utcnow() + timedelta(days=32))
+    db.session.expire_all()
+    assert db.session.get(AccountEmail, first) is None
+    # A row still waiting to be sent is never removed, however old.
+    assert db.session.scalar(select(AccountEmail.status).where(AccountEmail.address == "waiting@example.com")) == "queued"

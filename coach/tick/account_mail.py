@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from .. import dialect
 from ..accounts import links, outbox
@@ -30,6 +30,8 @@ BATCH_SIZE = 100
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
 MAX_RETRY_DELAY = timedelta(hours=1)
+# Handled rows are kept as long as a link in them can work ("this wasn't me": 30 days).
+KEEP_HANDLED = links.LIFETIME[links.NOT_ME] + timedelta(days=1)
 E = AccountEmail.__table__
 
 
@@ -67,6 +69,9 @@ def send_due(now: datetime, *, batch_size: int = BATCH_SIZE, transport=None) -> 
                 db.session.commit()
         if lost or len(ids) < batch_size:
             break
+    if mail is not None:  # rows were handled: those past any use go (rarely run, so cheap enough)
+        db.session.execute(delete(E).where(E.c.due_at.is_(None), E.c.created_at < now - KEEP_HANDLED))
+        db.session.commit()
     return report
 
 
