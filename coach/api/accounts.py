@@ -1,4 +1,4 @@
-"""Accounts: register, login, logout, the profile, export and erasure."""
+"""Accounts: register, confirm, log in and out, devices, password reset and change, the profile, erasure."""
 from __future__ import annotations
 
 from flask import current_app, g, request
@@ -13,7 +13,7 @@ from ..timeutil import is_valid_zone, parse_hhmm
 from . import input_guard
 from .security import current_token_id, current_user, login_required
 
-auth_blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Register, log in and out.")
+auth_blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Register, confirm the address, log in and out, devices, password reset.")
 me_blp = Blueprint("me", __name__, url_prefix="/api/me", description="The signed-in user's profile and data.")
 # Guards every /api/ request, whichever blueprint answers it (an app-wide hook, recorded once here).
 auth_blp.before_app_request(input_guard.check_request)
