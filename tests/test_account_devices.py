@@ -89,6 +89,8 @@ def test_signing_one_device_out_takes_its_push_subscription_with_it(client, publ
     # Someone else's device, or none: 404.
     assert client.delete(f"/api/auth/tokens/{phone_id}", headers=bob["headers"]).status_code == 404
     assert client.delete("/api/auth/tokens/999999", headers=laptop).status_code == 404
+    for huge in ("99999999999999999999", "2147483648", "0", "-1"):  # no row has such an id (was a 500)
+        assert client.delete(f"/api/auth/tokens/{huge}", headers=laptop).status_code == 404
     assert client.delete(f"/api/auth/tokens/{phone_id}", headers=laptop).status_code == 204
     assert client.get("/api/me", headers=phone).status_code == 401
     assert client.get("/api/me", headers=laptop).status_code == 200

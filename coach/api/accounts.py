@@ -11,6 +11,7 @@ from ..fields import JSONBoolean, JSONNumber
 from ..models import utcnow
 from ..timeutil import is_valid_zone, parse_hhmm
 from . import input_guard
+from .paths import ROW_ID
 from .security import current_token_id, current_user, login_required
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Register, confirm the address, log in and out, devices, password reset.")
@@ -228,7 +229,7 @@ class Devices(MethodView):
         return devices.listed(current_user(), current_token_id(), utcnow())
 
 
-@auth_blp.route("/tokens/<int:token_id>")
+@auth_blp.route(f"/tokens/<{ROW_ID}:token_id>")
 class Device(MethodView):
     @login_required
     @auth_blp.response(204)
