@@ -3,6 +3,7 @@ message parsed back: confirmation, password reset, password change, address chan
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 from email.message import EmailMessage
 from urllib.parse import unquote
@@ -190,6 +191,27 @@ def test_reset_answers_the_same_for_known_and_unknown_addresses_and_mails_only_t
     # Once only.
     r = client.post("/api/auth/password-reset/confirm", json={"token": token, "password": "yet another passphrase"})
     assert r.status_code == 400
+
+
+def test_a_reset_link_used_at_once_from_several_places_works_once(app, client, smtp_server):
+    signup(client, "race@example.com")
+    ask_reset(client, "race@example.com")
+    run_tick()
+    token = link_token(only_message(smtp_server, "race@example.com"), "reset")
+    barrier = threading.Barrier(4)
+    statuses: list[int] = []
+
+    def use(i: int) -> None:
+        own = app.test_client()
+        barrier.wait()
+        statuses.append(own.post("/api/auth/password-reset/confirm", json={"token": token, "password": f"passphrase number {i}"}).status_code)
+
+    threads = [threading.Thread(target=use, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [204, 400, 400, 400]
 
 
 def test_a_reset_link_works_for_one_hour(client, smtp_server, monkeypatch):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from ..extensions import db
 from ..models import AuthToken, User
@@ -39,10 +39,18 @@ def reset(secret_key: str, token: object, password: str, now: datetime) -> User:
         or not hmac.compare_digest(link.tag, password_tag(user))
     ):
         raise links.BadLink
-    user.password_hash = hash_password(password)
-    user.reset_nonce = None
+    # Compare-and-set on the nonce: of two uses at once, one wins and the other is refused.
+    won = db.session.execute(
+        update(User).where(User.id == user.id, User.reset_nonce == link.nonce)
+        .values(password_hash=hash_password(password), reset_nonce=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if won != 1:
+        db.session.rollback()
+        raise links.BadLink
     db.session.execute(delete(AuthToken).where(AuthToken.user_id == user.id))
     db.session.commit()
+    db.session.refresh(user)
     return user
 
 
