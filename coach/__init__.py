@@ -143,8 +143,9 @@ API_DESCRIPTION = """\
 The public API of the vagal-tone coach: accounts, routines, practice sessions with mood
 ratings, insights, reminders by Web Push and the weekly summary email.
 
-Every call except register, login, the VAPID key, this document and `/healthz` needs
-`Authorization: Bearer <token>` from `POST /api/auth/login`. Bodies are JSON (415 otherwise),
+Every call except register, login, the links from account emails (confirm, password reset),
+the VAPID key, this document and `/healthz` needs `Authorization: Bearer <token>` from
+`POST /api/auth/login`. Every answer carries `Cache-Control: no-store`. Bodies are JSON (415 otherwise),
 at most 1 MiB (413). Every error has one shape: `{code, status, message, errors}` where
 `errors` maps a field to its messages. Someone else's object answers 404, as an unknown one.
 Unknown fields in a body are refused with 422. Times are RFC 3339 instants with an offset.
