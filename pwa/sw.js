@@ -2,7 +2,7 @@
 // an update that waits for the user's "Update" tap, offline start, GET-only same-origin
 // caching that never touches /api/, and the push, notificationclick and
 // pushsubscriptionchange handlers. VERSION is a digest of the shell: scripts/pwa_version.py.
-const VERSION = 'coach-f5b60d60';
+const VERSION = 'coach-f1c9b6a7';
 const SHELL = [
   '/',
   '/manifest.webmanifest',

@@ -53,7 +53,7 @@ export async function confirmScreen(params) {
   mount(h('section.screen', h('h1', 'Confirming your address…')));
   try {
     const me = await post('/api/auth/confirm', { token }, { auth: false });
-    if (signedIn()) { await cachePut('/api/me', me); banner(me); }
+    await refreshBanner(); // (the link may be another account's: read this one's own profile)
     mount(h('section.screen',
       h('h1', 'Your address is confirmed'),
       h('div.card', h('p', `Thank you. The coach will write to ${me.email} from now on.`),
