@@ -94,7 +94,7 @@ def seed_year(database_url: str, email: str) -> None:
     from coach.extensions import db
     from coach.models import PracticeSession, User
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench-signing-key-of-at-least-32-bytes"})
     rng = random.Random(7)
     with app.app_context():
         user = db.session.query(User).filter_by(email=email).one()
@@ -143,7 +143,7 @@ def main() -> None:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "SECRET_KEY": "bench",
+        "SECRET_KEY": "bench-signing-key-of-at-least-32-bytes",
         "COACH_SCHEDULER": "off",
         "RATELIMIT_ENABLED": "false",
         "COACH_INSTANCE_PATH": str(work),

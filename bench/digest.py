@@ -220,7 +220,7 @@ def main() -> int:
     try:
         os.environ.update({
             "DATABASE_URL": database_url,
-            "SECRET_KEY": "bench",
+            "SECRET_KEY": "bench-signing-key-of-at-least-32-bytes",
             "COACH_INSTANCE_PATH": str(workdir / "instance"),
             "COACH_PUBLIC_URL": "https://coach.example",
             "MAIL_URL": f"smtp://127.0.0.1:{server.port}",

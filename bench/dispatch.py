@@ -247,7 +247,7 @@ def main() -> int:
         public = b64url(key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
         env = {
             "DATABASE_URL": database_url,
-            "SECRET_KEY": "bench",
+            "SECRET_KEY": "bench-signing-key-of-at-least-32-bytes",
             "COACH_INSTANCE_PATH": str(workdir / "instance"),
             "VAPID_PRIVATE_KEY": pem.decode(),
             "VAPID_SUBJECT": "mailto:ops@coach.example",

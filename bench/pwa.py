@@ -55,7 +55,7 @@ def serve():
     tmp = Path(tempfile.mkdtemp(prefix="coach-bench-"))
     os.environ.setdefault("COACH_LOG_LEVEL", "WARNING")  # the figures, not a line per file
     app = create_app({
-        "SECRET_KEY": "bench",
+        "SECRET_KEY": "bench-signing-key-of-at-least-32-bytes",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'coach.sqlite3'}",
         "INSTANCE_PATH": str(tmp / "instance"),
         "RATELIMIT_ENABLED": False,

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from flask.sessions import SessionInterface
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config, errors, http_headers, logs, models
@@ -16,6 +16,7 @@ from .api.limits import limit_api_writes, warn_if_counted_apart
 from .cli import coach_cli
 from .extensions import api as openapi
 from .extensions import db, limiter, migrate
+from .pages.account_links import account_pages
 from .pages.api_docs import docs
 from .pages.shell import web
 from .pages.unsubscribe import unsubscribe_web
@@ -29,13 +30,15 @@ MIGRATIONS = str(Path(__file__).parent / "migrations")
 def create_app(test_config: dict | None = None) -> Flask:
     instance_path = (test_config or {}).get("INSTANCE_PATH") or config.instance_path()
     app = Flask(__name__, instance_relative_config=True, static_folder=None, instance_path=instance_path)
-    os.makedirs(app.instance_path, exist_ok=True)
+    _private_folder(app.instance_path)
     app.config.from_mapping(config.from_env(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
     _require_secret_key(app)
+    _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.testing:
         logs.configure(app.config["COACH_LOG_LEVEL"])
+    logs.redact_limiter()
     if app.config["COACH_TRUSTED_PROXIES"]:
         hops = app.config["COACH_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -58,6 +61,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     limit_api_writes(app)  # one write budget per account, over every API blueprint
     app.register_blueprint(docs)
     app.register_blueprint(unsubscribe_web)  # before `web`, whose catch-all path would shadow it
+    app.register_blueprint(account_pages)
     app.register_blueprint(web)
     app.cli.add_command(coach_cli)
     app.extensions["coach_up_since"] = models.utcnow()
@@ -76,10 +80,42 @@ class NoCookieSession(SessionInterface):
         pass
 
 
-def _require_secret_key(app: Flask) -> None:
-    if app.config.get("SECRET_KEY"):
+def _private_folder(path: str) -> None:
+    """The instance folder holds the database, the secret and VAPID keys: made 0700."""
+    if not os.path.isdir(path):
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)  # makedirs' mode is filtered by the umask
+
+
+def _private_sqlite_file(uri: str) -> None:
+    """A SQLite database file is created 0600 before SQLite opens it (SQLite gives its WAL
+    and shared-memory files the database file's mode)."""
+    url = make_url(uri)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" or url.database.startswith("file:"):
         return
-    if app.debug or app.testing or app.config["COACH_DEV"]:
+    try:
+        os.close(os.open(url.database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except (FileExistsError, FileNotFoundError):
+        pass  # kept as it is; or a folder that does not exist yet, which SQLite reports itself
+
+
+MIN_SECRET_BYTES = 32
+
+
+def _development(app: Flask) -> bool:
+    return app.debug or app.testing or app.config["COACH_DEV"]
+
+
+def _require_secret_key(app: Flask) -> None:
+    key = app.config.get("SECRET_KEY")
+    if key:
+        if len(key.encode() if isinstance(key, str) else key) < MIN_SECRET_BYTES and not _development(app):
+            raise RuntimeError(
+                f"SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes: it signs the links in emails, so a short one "
+                "can be guessed. Make one with `python -c 'import secrets; print(secrets.token_hex(32))'`."
+            )
+        return
+    if _development(app):
         # Development only: a random key kept in the instance folder.
         key_file = Path(app.instance_path) / "secret_key"
         if not key_file.exists():
@@ -112,9 +148,10 @@ API_DESCRIPTION = """\
 The public API of the vagal-tone coach: accounts, routines, practice sessions with mood
 ratings, insights, reminders by Web Push and the weekly summary email.
 
-Every call except register, login (by password or passkey), the VAPID key, this document and
-`/healthz` needs `Authorization: Bearer <token>` from `POST /api/auth/login` (or
-`POST /api/auth/passkeys/login`). Bodies are JSON (415 otherwise),
+Every call except register, login (by password or passkey), the links from account emails
+(confirm, password reset), the VAPID key, this document and `/healthz` needs
+`Authorization: Bearer <token>` from `POST /api/auth/login` (or `POST /api/auth/passkeys/login`).
+Every answer carries `Cache-Control: no-store`. Bodies are JSON (415 otherwise),
 at most 1 MiB (413). Every error has one shape: `{code, status, message, errors}` where
 `errors` maps a field to its messages. Someone else's object answers 404, as an unknown one.
 Unknown fields in a body are refused with 422. Times are RFC 3339 instants with an offset.

@@ -5,7 +5,7 @@ says boolean and number, so anything else is refused with 422.
 """
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import ValidationError, fields, validate
 
 
 class JSONNumber(fields.Float):
@@ -26,4 +26,15 @@ class JSONBoolean(fields.Boolean):
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, bool):
             raise self.make_error("invalid")
+        return value
+
+
+class FullMatch(validate.Regexp):
+    """validate.Regexp that must match the whole value: Regexp uses re.match, where `$` also
+    matches before a trailing newline ("box\\n" passed). The pattern still documents the
+    field in OpenAPI (apispec reads any Regexp's pattern)."""
+
+    def __call__(self, value):
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
         return value

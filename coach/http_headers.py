@@ -19,6 +19,15 @@ PAGE_CSP = (
 )
 PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), screen-wake-lock=(self)"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# Paths whose last part is a credential (the links in emails): logged as `/confirm/…`.
+LINK_PATHS = ("/unsubscribe/", "/confirm/", "/reset/", "/not-me/")
+
+
+def loggable_path(path: str) -> str:
+    for prefix in LINK_PATHS:
+        if path.startswith(prefix):
+            return prefix + "…"
+    return path
 
 
 def _start():
@@ -37,21 +46,25 @@ def _finish(response):
         headers["Content-Security-Policy"] = API_CSP if response.mimetype == "application/json" else PAGE_CSP
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if request.path.startswith("/api/"):
+        # Answers hold tokens and health notes: no browser or proxy cache may keep one.
+        headers["Cache-Control"] = "no-store"
     request_id = getattr(g, "request_id", None)
     if request_id:
         headers["X-Request-ID"] = request_id
         # Only method, path, status and timing: never bodies, tokens or query strings.
         duration_ms = round((time.perf_counter() - g.started) * 1000, 1)
+        path = loggable_path(request.path)
         log.info(
             "%s %s %s %.1fms",
             request.method,
-            request.path,
+            path,
             response.status_code,
             duration_ms,
             extra={
                 "request_id": request_id,
                 "method": request.method,
-                "path": request.path,
+                "path": path,
                 "status": response.status_code,
                 "duration_ms": duration_ms,
             },

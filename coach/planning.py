@@ -31,9 +31,10 @@ def next_send(user: User, now: datetime) -> datetime | None:
 
 def plan_digest(user: User, now: datetime) -> None:
     """Set `user.digest_next_at` (and the occurrence it stands for) to the next chosen
-    weekday and local time after `now` (None while the digest is off)."""
+    weekday and local time after `now` (None while the digest is off, or while the address
+    is not confirmed: no mail but the confirmation goes to an address nobody has proved)."""
     _apply_defaults(user)
-    planned = next_send(user, now) if user.digest_enabled else None
+    planned = next_send(user, now) if user.digest_enabled and user.email_confirmed_at is not None else None
     user.digest_next_at = user.digest_planned_at = planned
 
 

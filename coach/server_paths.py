@@ -9,4 +9,4 @@ from __future__ import annotations
 
 API_PREFIX = "/api/"
 API = (API_PREFIX, "/healthz")  # what the OpenAPI document describes
-SERVER = (*API, "/unsubscribe")  # and the pages the server renders
+SERVER = (*API, "/unsubscribe", "/confirm/", "/reset/", "/not-me/")  # and the pages the server renders

@@ -2,11 +2,12 @@
 // an update that waits for the user's "Update" tap, offline start, GET-only same-origin
 // caching that never touches /api/, and the push, notificationclick and
 // pushsubscriptionchange handlers. VERSION is a digest of the shell: scripts/pwa_version.py.
-const VERSION = 'coach-5d97da1a';
+const VERSION = 'coach-b14362fe';
 const SHELL = [
   '/',
   '/manifest.webmanifest',
   '/css/app.css',
+  '/js/account.js',
   '/js/api.js',
   '/js/app.js',
   '/js/care.js',

@@ -136,7 +136,7 @@ def test_patch_me_out_of_range_changes_nothing(client, alice):
         {"digest": {"weekday": 7}},
         {"digest": {"local_time": "24:00"}},
         {"digest": {"local_time": "7:30"}},
-        {"email": "new@example.com"},
+        {"email": "not an address"}, {"email": "a\x0bb@example.com"}, {"language": "xx"},
         {"resonance_bpm": "fast"},
     ):
         r = client.patch("/api/me", headers=alice["headers"], json=body)

@@ -57,7 +57,7 @@ def test_two_scheduler_processes_deliver_each_reminder_exactly_once(own_database
         env = dict(
             os.environ,
             DATABASE_URL=own_database,
-            SECRET_KEY="two-schedulers",
+            SECRET_KEY="two-schedulers-share-one-signing-key",
             COACH_INSTANCE_PATH=str(tmp_path / "instance"),
             VAPID_PRIVATE_KEY=pem.decode(),
             VAPID_SUBJECT="mailto:ops@coach.example",

@@ -23,7 +23,7 @@ def test_scheduler_ticks_and_stops_gracefully_on_sigterm(tmp_path):
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "SECRET_KEY": "test",
+        "SECRET_KEY": "scheduler-process-test-signing-key",
         "COACH_INSTANCE_PATH": str(tmp_path / "instance"),
         "PYTHONUNBUFFERED": "1",
     }

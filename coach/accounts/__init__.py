@@ -1,1 +1,2 @@
-"""Accounts: who a person is to the coach (profile, password, tokens, data version)."""
+"""Accounts: who a person is to the coach (profile, addresses, passwords, tokens and devices,
+confirmation and reset links, the account mail queue, data version, export)."""

@@ -41,7 +41,7 @@ FORMATS = ("json", "csv")
 BOM = "\ufeff"
 # Never exported: credentials, and the push keys that would let anyone write to the device.
 SECRET_COLUMNS = {"password_hash", "token_hash", "p256dh", "auth"}
-SECRET_WORDS = ("password", "secret", "token", "hash", "private")
+SECRET_WORDS = ("password", "secret", "token", "hash", "private", "nonce")  # nonce: what a link is bound to
 NOT_EXPORTED_TABLES = {AuthToken.__tablename__}  # login tokens: credentials, not the user's data
 
 

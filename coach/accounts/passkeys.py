@@ -214,7 +214,7 @@ def authentication_options(public_url: str, now: datetime) -> dict[str, Any]:
     return json.loads(options_to_json(options))
 
 
-def sign_in(credential: dict[str, Any], public_url: str, now: datetime, ttl_days: int) -> IssuedToken:
+def sign_in(credential: dict[str, Any], public_url: str, now: datetime, ttl_days: int, label: str = "") -> IssuedToken:
     """A bearer token, exactly as a password login issues one, for a verified assertion over
     a live sign-in challenge whose signature counter moved on."""
     rp = RelyingParty.from_public_url(public_url)
@@ -249,7 +249,7 @@ def sign_in(credential: dict[str, Any], public_url: str, now: datetime, ttl_days
         db.session.rollback()
         raise SignInRefused
     user = db.session.get(User, passkey.user_id)
-    return issue_token(user, now, ttl_days)
+    return issue_token(user, now, ttl_days, label)
 
 
 def list_passkeys(user: User) -> list[Passkey]:

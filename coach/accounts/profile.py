@@ -10,6 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import User
 from ..planning import plan_digest, replan_reminders
+from . import confirmation
+from .addresses import checked_address, normalise_email  # noqa: F401  (normalise_email: the limiter's key)
 from .passwords import WrongPassword, check_password, hash_password
 
 
@@ -17,24 +19,24 @@ class EmailTaken(Exception):
     pass
 
 
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
-
-
-def register(email: str, password: str, timezone: str, now: datetime) -> User:
+def register(email: str, password: str, timezone: str, now: datetime, language: str = "en") -> User:
+    """Create the account and queue its confirmation email (the weekly summary waits for it)."""
     user = User(
-        email=normalise_email(email),
+        email=checked_address(email),
         password_hash=hash_password(password),
         timezone=timezone,
+        language=language,
         created_at=now,
     )
     plan_digest(user, now)
     db.session.add(user)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError as exc:
         db.session.rollback()
         raise EmailTaken from exc
+    confirmation.start(user, now)
+    db.session.commit()
     return user
 
 
@@ -54,6 +56,14 @@ def update_profile(user: User, changes: dict, now: datetime) -> User:
         user.resonance_bpm = float(Decimal(str(changes["resonance_bpm"])).quantize(Decimal("0.1"), ROUND_HALF_UP))
     if "timezone" in changes:
         user.timezone = changes["timezone"]
+    if "language" in changes:
+        user.language = changes["language"]
+    if "email" in changes:
+        try:
+            confirmation.change_address(user, changes["email"], now)
+        except confirmation.AddressTaken as exc:
+            db.session.rollback()
+            raise EmailTaken from exc
     if "timezone" in changes or digest:
         plan_digest(user, now)
     if "timezone" in changes:

@@ -1,12 +1,12 @@
 """Passkeys (WebAuthn): options and answers in the WebAuthn JSON forms, and the user's list."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from ..accounts import passkeys
+from ..accounts import devices, passkeys, tokens
 from ..extensions import limiter
 from ..models import utcnow
 from .accounts import LoginAnswerSchema
@@ -198,10 +198,17 @@ class Login(MethodView):
     @passkeys_blp.arguments(PasskeyLoginSchema())
     @passkeys_blp.response(200, LoginAnswerSchema)
     @passkeys_blp.alt_response(401, schema="Error", description="The passkey did not sign in: unknown, replayed, from another origin, a lowered sign counter, or an unknown, used or expired challenge.")
+    @passkeys_blp.alt_response(409, schema="Error", description=f"Signed in on {tokens.MAX_DEVICES} devices already.")
     @passkeys_blp.alt_response(429, schema="Error", description="Too many attempts.")
     def post(self, body):
         """Sign in with a passkey: returns a bearer token like password login"""
         try:
-            return passkeys.sign_in(body["credential"], _public_url(), utcnow(), current_app.config["TOKEN_TTL_DAYS"])
+            return passkeys.sign_in(
+                body["credential"], _public_url(), utcnow(), current_app.config["TOKEN_TTL_DAYS"],
+                devices.device_label(request.headers.get("User-Agent", "")),
+            )
         except passkeys.SignInRefused:
             abort(401, message="That passkey did not sign you in. Please try again, or use your password.")
+        except tokens.TooManyDevices:
+            abort(409, message=f"This account is signed in on {tokens.MAX_DEVICES} devices already. Sign one out in "
+                               "Settings on another device, or reset your password to sign out everywhere.")

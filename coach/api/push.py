@@ -16,7 +16,7 @@ from ..fields import JSONNumber
 from ..models import utcnow
 from ..push import subscriptions, vapid
 from ..push.guard import MAX_ENDPOINT_LENGTH, EndpointRefused
-from .security import current_user, login_required
+from .security import current_token_id, current_user, login_required
 
 push_blp = Blueprint(
     "push",
@@ -146,6 +146,7 @@ class Subscriptions(MethodView):
                 expires_at,
                 utcnow(),
                 current_app.config.get("COACH_PUSH_INSECURE_HOSTS") or (),
+                token_id=current_token_id(),
             )
         except EndpointRefused as exc:
             abort(422, message=str(exc), messages={"endpoint": [str(exc)]})

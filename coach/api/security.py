@@ -27,15 +27,20 @@ def bearer_token() -> str | None:
     return token
 
 
-def verified_user() -> User | None:
-    """The user whose live bearer token the request carries, or None; verified once per
+def verified() -> tokens.Authenticated | None:
+    """The user and token of the request's live bearer token, or None; verified once per
     request (the rate limiter asks before the route does, and both get the same answer).
     Kept in the request's environ, not `g`: a test's outer app context shares `g` across
     requests."""
     if VERIFIED not in request.environ:
         token = bearer_token()
-        request.environ[VERIFIED] = tokens.authenticate(token, utcnow()) if token else None
+        request.environ[VERIFIED] = tokens.authenticate_token(token, utcnow()) if token else None
     return request.environ[VERIFIED]
+
+
+def verified_user() -> User | None:
+    found = verified()
+    return found.user if found else None
 
 
 def login_required(func):
@@ -44,10 +49,10 @@ def login_required(func):
     @wraps(func)
     def wrapper(*args, **kwargs):
         token = bearer_token()
-        user = verified_user()
-        if user is None:
+        found = verified()
+        if found is None:
             abort(401, message="Please log in again.", headers={"WWW-Authenticate": 'Bearer realm="coach"'})
-        g.user, g.token = user, token
+        g.user, g.token, g.token_id = found.user, token, found.token_id
         return func(*args, **kwargs)
 
     wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))
@@ -60,3 +65,8 @@ def login_required(func):
 
 def current_user() -> User:
     return g.user
+
+
+def current_token_id() -> int:
+    """The id of the token this request was signed in with (the device it came from)."""
+    return g.token_id

@@ -4,9 +4,10 @@ from .practice import CustomRoutine, PracticeSession
 from .safety import ResonanceAssessment
 from .scheduling import DigestDelivery, PushSubscription, Reminder, ReminderDelivery, SchedulerHeartbeat
 from .types import UTCDateTime, utcnow
-from .user import AuthToken, User
+from .user import AccountEmail, AuthToken, User
 
 __all__ = [
+    "AccountEmail",
     "AuthToken",
     "CustomRoutine",
     "DigestDelivery",

@@ -46,6 +46,8 @@ class PushSubscription(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The sign-in that subscribed this browser: signing that device out removes it too.
+    auth_token_id: Mapped[int | None] = mapped_column(ForeignKey("auth_tokens.id", ondelete="CASCADE"), index=True)
 
 
 class ReminderDelivery(db.Model):

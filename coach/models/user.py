@@ -36,6 +36,14 @@ class User(db.Model):
     # Counts the writes to the user's sessions and custom routines: a computed insights
     # answer is kept only under the version it was computed from (insights_cache).
     data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the address was proved by its link; None: no mail but the confirmation goes to it.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An address asked for by PATCH /api/me, taking effect when its confirmation link is used.
+    pending_email: Mapped[str | None] = mapped_column(String(254))
+    # The state a link is bound to (coach.accounts.links): a new value voids every older link.
+    confirm_nonce: Mapped[str | None] = mapped_column(String(32))
+    reset_nonce: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
 
     tokens: Mapped[list[AuthToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -52,8 +60,35 @@ class AuthToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What a person recognises in the devices list ("Chrome on Android"), from the User-Agent.
+    label: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    # Written at most once a minute (coach.accounts.tokens.TOUCH_EVERY), not per request.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class AccountEmail(db.Model):
+    """An account email waiting for the tick (confirmation, reset, address change): the
+    request only queues it, so the tick is the one way anything is sent. `due_at` is the
+    queue column (None once handled); the link is minted when the message is made, from
+    `nonce` and `created_at`, so no usable link is ever stored."""
+
+    __tablename__ = "account_emails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    address: Mapped[str] = mapped_column(String(254))
+    # The other address of an address change (the new one in the notice to the old one).
+    other_address: Mapped[str | None] = mapped_column(String(254))
+    nonce: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    detail: Mapped[str | None] = mapped_column(String(500))
 
 
 def _digest(self: User) -> dict[str, Any]:
@@ -66,3 +101,6 @@ def _digest(self: User) -> dict[str, Any]:
 
 
 User.digest = property(_digest)  # the `digest` object of GET /api/me
+
+
+User.email_confirmed = property(lambda self: self.email_confirmed_at is not None)  # in GET /api/me

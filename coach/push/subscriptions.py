@@ -27,13 +27,15 @@ def subscribe(
     now: datetime,
     insecure_hosts=(),
     resolver: Callable[[str, int], list[str]] | None = None,
+    token_id: int | None = None,
 ) -> tuple[PushSubscription, bool]:
     """Store a browser's subscription; returns (subscription, created).
 
     The endpoint is checked by the guard first (raises guard.EndpointRefused). A known
     endpoint gets the new keys. An endpoint known under ANOTHER account moves to this one:
     the browser (device) that owns the endpoint is now signed in as this user, so the
-    previous account must stop sending its reminders there.
+    previous account must stop sending its reminders there. `token_id` is the sign-in that
+    subscribed it: signing that device out (or logging out on it) deletes the subscription.
     """
     check_endpoint(endpoint, insecure_set(insecure_hosts), resolver)
     for _ in range(2):  # a concurrent insert of the same endpoint: the second try updates it
@@ -43,6 +45,7 @@ def subscribe(
             sub = PushSubscription(endpoint=endpoint, created_at=now)
             db.session.add(sub)
         sub.user_id = user.id
+        sub.auth_token_id = token_id
         sub.p256dh, sub.auth, sub.expires_at, sub.updated_at = p256dh, auth, expires_at, now
         try:
             db.session.commit()

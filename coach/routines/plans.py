@@ -24,6 +24,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sqlalchemy import select
 
 from ..extensions import db
+from ..fields import FullMatch
 from ..models import PracticeSession, User
 from ..timeutil import local_date, local_to_utc, zone
 from . import catalogue, screening
@@ -62,9 +63,9 @@ def _cites_a_year(value: str) -> None:
 
 
 class PlanSchema(Schema):
-    slug = fields.String(required=True, validate=validate.Regexp(SLUG_PATTERN))
+    slug = fields.String(required=True, validate=FullMatch(SLUG_PATTERN))
     name = text(80, required=True)
-    routine = fields.String(required=True, validate=validate.Regexp(SLUG_PATTERN))
+    routine = fields.String(required=True, validate=FullMatch(SLUG_PATTERN))
     measure = fields.String(required=True, validate=validate.OneOf(list(MEASURES)))
     summary = text(600, required=True)
     evidence = fields.String(required=True, validate=[validate.Length(1, 2000), _cites_a_year])

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..fields import JSONBoolean
+from ..fields import FullMatch, JSONBoolean
 
 ACTIONS = ("inhale", "hold", "exhale", "hold_empty", "sigh_inhale", "cold", "rest", "prepare")
 BREATH_HOLDS = frozenset({"hold", "hold_empty"})
@@ -126,7 +126,7 @@ class RoutineSchema(Schema):
 
     slug = fields.String(
         required=True,
-        validate=validate.Regexp(SLUG_PATTERN, error="Use 2–48 lower-case letters, digits and dashes, starting with a letter or digit."),
+        validate=FullMatch(SLUG_PATTERN, error="Use 2–48 lower-case letters, digits and dashes, starting with a letter or digit."),
         metadata={"example": "evening-wind-down"},
     )
     name = text(NAME_MAX, required=True)
@@ -183,7 +183,7 @@ class RoutineSchema(Schema):
 class RoutineUpdateSchema(RoutineSchema):
     """PUT body: the slug is the URL's; if the body repeats it, it must match (checked by the service)."""
 
-    slug = fields.String(load_default=None, validate=validate.Regexp(SLUG_PATTERN))
+    slug = fields.String(load_default=None, validate=FullMatch(SLUG_PATTERN))
 
 
 class BlockSchema(Schema):

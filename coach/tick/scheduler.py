@@ -29,10 +29,11 @@ class TickReport:
 
 
 def _steps():
+    from .account_mail import send_due as send_due_account_mail
     from .digests import send_due as send_due_digests
     from .reminders import send_due_reminders
 
-    return (("reminders", send_due_reminders), ("digests", send_due_digests))
+    return (("reminders", send_due_reminders), ("digests", send_due_digests), ("account_mail", send_due_account_mail))
 
 
 def tick(now: datetime) -> TickReport:

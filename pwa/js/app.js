@@ -35,8 +35,15 @@ async function route() {
   const params = new URLSearchParams(query);
   const nav = document.getElementById('tabs');
   const turn = ++rendering;
+  // The links in account emails open these, signed in or not.
+  if (path === '/confirm' || path === '/reset') {
+    nav.hidden = !signedIn();
+    const account = await import('./account.js');
+    return path === '/confirm' ? account.confirmScreen(params) : account.resetScreen(params, { onSignedIn });
+  }
   if (!signedIn()) {
     nav.hidden = true;
+    import('./account.js').then((x) => x.banner(null));
     return welcome(params, { onSignedIn });
   }
   if (path === '/welcome') { location.replace('#/'); return undefined; }
@@ -60,6 +67,7 @@ async function route() {
 
 async function onSignedIn(isNew) {
   outbox.sync();
+  import('./account.js').then((x) => x.refreshBanner());
   if (isNew || !(await kv.get('safetySeen'))) location.hash = '#/safety';
   else if (location.hash === '#/' || location.hash === '') route(); else location.hash = '#/';
 }
@@ -106,6 +114,7 @@ async function start() {
   await recoverInterrupted().catch(() => {});
   window.addEventListener('hashchange', route);
   await route();
+  if (signedIn()) import('./account.js').then((x) => x.refreshBanner());
   outbox.start();
   registerWorker();
 }

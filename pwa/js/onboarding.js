@@ -89,6 +89,7 @@ export function welcome(params, { onSignedIn }) {
   const err = errorBox();
   const submit = h('button.primary', { type: 'submit' });
   const switcher = h('button.link', { type: 'button' });
+  const forgot = h('a.button.link', { href: '#/reset' }, 'Forgot your password?');
   const heading = h('h2');
   const pwHint = h('small.hint', { id: 'pw-hint' });
   password.setAttribute('aria-describedby', 'pw-hint');
@@ -101,6 +102,7 @@ export function welcome(params, { onSignedIn }) {
     password.autocomplete = signup ? 'new-password' : 'current-password';
     email.autocomplete = signup ? 'email' : 'username webauthn'; // "webauthn": passkeys in autofill
     pwHint.textContent = signup ? 'At least 10 characters.' : '';
+    forgot.hidden = signup;
     err.show(null);
   };
   switcher.addEventListener('click', () => { mode = mode === 'signup' ? 'login' : 'signup'; render(); });
@@ -125,7 +127,7 @@ export function welcome(params, { onSignedIn }) {
   h('div.field', h('label', { htmlFor: 'password' }, 'Password'), password, pwHint),
   h('p.small.muted', `Time zone: ${zone} (from this device; reminders and the weekly email follow it).`),
   err,
-  h('div.actions', submit, switcher),
+  h('div.actions', submit, switcher, forgot),
   passkeyPart(err, onSignedIn));
 
   mount(h('section.screen.welcome',

@@ -1,10 +1,11 @@
 // Settings: the weekly email, the resonance rate, your data (export), the safety
-// questions, passkeys, logging out and deleting the account.
+// questions, the account (address, password, devices), passkeys, logging out and deleting the account.
 import { h, mount, errorBox, busy, WEEKDAYS, field, toast, routeToken } from './ui.js';
-import { getCached, patch, post, del, request, setToken } from './api.js';
-import { clearAll, sessions } from './store.js';
+import { getCached, patch, del, request } from './api.js';
+import { sessions } from './store.js';
 import { pending, sync } from './outbox.js';
 import { passkeysCard } from './passkeys.js';
+import { emailCard, passwordCard, devicesCard, forget, logOut } from './account.js';
 
 export async function settings() {
   const current = routeToken();
@@ -30,6 +31,9 @@ export async function settings() {
         h('a.button.secondary', { href: '#/screening' }, 'Safety questions'),
         h('a.button.secondary', { href: '#/help' }, 'Where to find help'))),
     exportCard(),
+    emailCard(me),
+    passwordCard(),
+    devicesCard(),
     passkeysCard(),
     accountCard()));
 }
@@ -103,12 +107,6 @@ function exportCard() {
       h('button.secondary', { type: 'button', onclick: download('csv') }, 'Download (CSV)')));
 }
 
-async function forget() {
-  await setToken(null);
-  await clearAll();
-  location.hash = '#/welcome';
-}
-
 function accountCard() {
   const err = errorBox();
   const logout = h('button.secondary', { type: 'button' }, 'Log out');
@@ -116,8 +114,7 @@ function accountCard() {
     await sync();
     const waiting = pending(await sessions.all()).length;
     if (waiting && !confirm(`${waiting} session${waiting > 1 ? 's have' : ' has'} not been sent yet and will be lost if you log out now. Log out anyway?`)) return;
-    await post('/api/auth/logout').catch(() => {}); // offline: the token expires on its own
-    await forget();
+    await logOut();
   }));
   const password = h('input', { type: 'password', id: 'delete-password', autocomplete: 'current-password', required: true });
   const remove = h('button.danger', { type: 'submit' }, 'Delete my account');

@@ -20,7 +20,7 @@ def process_env(database_url: str, tmp_path, keys: Keys, **extra: str) -> dict:
     return dict(
         os.environ,
         DATABASE_URL=database_url,
-        SECRET_KEY="crash-tests",
+        SECRET_KEY="crash-tests-signing-key-of-32-bytes",
         COACH_INSTANCE_PATH=str(tmp_path / "instance"),
         VAPID_PRIVATE_KEY=keys.pem,
         VAPID_SUBJECT="mailto:ops@coach.example",
