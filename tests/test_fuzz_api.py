@@ -275,7 +275,7 @@ def _operations(spec):
 
 def test_every_secured_operation_answers_401_without_a_live_token(client, alice):
     spec = client.get("/api/openapi.json").get_json()
-    concrete = {"{slug}": "box", "{session_id}": "6f1c1a52-0d3e-4c41-9a3e-1d2a5b8c9e01", "{reminder_id}": "1", "{assessment_id}": "1", "{passkey_id}": "1"}
+    concrete = {"{slug}": "box", "{session_id}": "6f1c1a52-0d3e-4c41-9a3e-1d2a5b8c9e01", "{reminder_id}": "1", "{assessment_id}": "1", "{passkey_id}": "1", "{token_id}": "1"}
     client.post("/api/auth/logout", headers=alice["headers"])
     secured = 0
     for method, path, operation in _operations(spec):

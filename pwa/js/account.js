@@ -188,7 +188,7 @@ export function devicesCard() {
     let devices;
     try { devices = await get('/api/auth/tokens'); } catch (e) { err.show(e); return; }
     list.replaceChildren(...devices.map((d) => {
-      const out = d.current ? h('span.badge', 'This device') : h('button.link', { type: 'button' }, 'Sign out');
+      const out = d.current ? h('span.badge.current', 'This device') : h('button.link', { type: 'button' }, 'Sign out');
       if (!d.current) {
         out.setAttribute('aria-label', `Sign out ${d.label}`);
         out.addEventListener('click', () => busy(out, err, async () => { await del(`/api/auth/tokens/${d.id}`); toast(`${d.label} is signed out`); render(); }));
