@@ -13,6 +13,7 @@ import pytest
 from py_vapid import Vapid
 
 from coach.tick import digests as send
+from coach.tick.claims import LEASE
 from coach.extensions import db
 from coach.models import DigestDelivery
 from coach.push.sender import Push, Sender
@@ -140,7 +141,7 @@ def test_a_week_left_sending_by_a_dead_process_is_sent_when_the_lease_runs_out(c
     assert smtp_server.received == []
     assert deliveries(ann) == [("2026-W47", "sending")]
     lease = user_of(ann).digest_next_at
-    assert SEND + send.LEASE <= lease < SEND + send.LEASE + timedelta(seconds=30)
+    assert SEND + LEASE <= lease < SEND + LEASE + timedelta(seconds=30)
 
     tick(SEND + timedelta(seconds=30))  # the lease holds: no other tick takes it
     assert smtp_server.received == []

@@ -1,12 +1,9 @@
 """The reminder step of the tick: the database is the queue (design.md, The scheduler).
 
-Per batch of due reminders:
-1. claim: one UPDATE moves their `next_fire_at` to a lease instant (5 min ahead on the
-   tick's clock, this batch's own: coach.tick.lease) and RETURNs them; on PostgreSQL its
-   subquery is `SELECT … FOR UPDATE SKIP LOCKED`, so concurrent scheduler processes
-   each take other rows; on SQLite the statement is a compare-and-set
-   (`next_fire_at <= now` is checked again under SQLite's single writer lock). Committed
-   at once, so other processes see the lease, not a due row.
+Per batch of due reminders (claim, lease and record as coach.tick.claims does them for
+every step):
+1. claim: the due reminders' `next_fire_at` becomes this batch's lease instant, and
+   `planned_at` keeps the occurrence.
 2. record: a `ReminderDelivery(reminder, planned_at)` row, unique, with status `sending`,
    is inserted and committed BEFORE any push goes out.
 3. send to every subscription of the user, concurrently (coach.push.sender): the slow
@@ -37,28 +34,28 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
 from flask import current_app
-from sqlalchemy import and_, any_, bindparam, delete, or_, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 
-from .. import dialect, planning
+from .. import planning
 from .. import reminders as reminder_service
-from ..dialect import insert
 from ..extensions import db
 from ..models import PracticeSession, PushSubscription, Reminder, ReminderDelivery, User
 from ..push import vapid as vapid_keys
 from ..push.sender import DEFAULT_CONCURRENCY, DEFAULT_TTL, Outcome, Push, Sender
-from .lease import TickClock, lease_from, stopping
+from ..routines.catalogue import BUILTIN_SLUGS
+from ..routines.service import get_routine
+from .claims import Queue, among, record_once
+from .lease import TickClock
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
 LEASE_MARGIN = timedelta(seconds=45)  # a batch's sending stops this long before its lease ends
 STALE_AFTER = timedelta(hours=1)
 PRACTISED_WITHIN = timedelta(hours=2)
@@ -75,6 +72,8 @@ RESUMABLE = ("retry", "sending")
 R = Reminder.__table__
 D = ReminderDelivery.__table__
 S = PushSubscription.__table__
+QUEUE = Queue(R, due="next_fire_at", planned="planned_at")
+CLAIMED = (R.c.id, R.c.user_id, R.c.local_time, R.c.weekdays, R.c.routine, R.c.planned_at, R.c.attempts)
 
 
 @dataclass
@@ -107,16 +106,12 @@ class _Item:
     recorded: list[int] = field(default_factory=list)  # devices reached, committed while sending
 
 
-def _setting(name: str, default: int) -> int:
-    value = current_app.config.get(name) or os.environ.get(name)
-    return int(value) if value else default
-
-
-def send_due_reminders(now: datetime, *, batch_size: int | None = None, concurrency: int | None = None) -> DispatchReport:
-    """Send every reminder due at `now`; returns what happened (`.sent` for the tick)."""
+def send_due_reminders(
+    now: datetime, *, batch_size: int = BATCH_SIZE, concurrency: int = DEFAULT_CONCURRENCY
+) -> DispatchReport:
+    """Send every reminder due at `now`, `batch_size` claimed at a time and `concurrency`
+    pushes at once; returns what happened (`.sent` for the tick)."""
     app = current_app._get_current_object()
-    batch_size = batch_size or _setting("COACH_DISPATCH_BATCH", BATCH_SIZE)
-    concurrency = concurrency or _setting("COACH_PUSH_CONCURRENCY", DEFAULT_CONCURRENCY)
     report = DispatchReport()
     sender = Sender(
         vapid_keys.load(app),
@@ -127,44 +122,10 @@ def send_due_reminders(now: datetime, *, batch_size: int | None = None, concurre
     )
     clock = TickClock(now)
     with sender:
-        # Every handled row leaves the due set (re-planned, leased or backed off to a later
-        # instant), so the loop ends; the cap is only a guard against a planning bug.
-        for _ in range(100_000):
-            if stopping.is_set():
-                break
-            rows, lease = _claim(now, clock(), batch_size)
-            if not rows:
-                break
+        for rows, lease in QUEUE.batches(now, clock, batch_size, CLAIMED):
             report.claimed += len(rows)
             _handle(rows, lease, now, clock, sender, report, app.config["COACH_PUBLIC_URL"])
     return report
-
-
-def _among(column, ids):
-    """`column IN ids`; on PostgreSQL `= ANY(array)`: one parameter instead of hundreds, so
-    the driver does not parse a new statement for every batch."""
-    if dialect.name() == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(column.type)))
-    return column.in_(ids)
-
-
-# --- 1. claim ------------------------------------------------------------------------------
-
-
-def _claim(now: datetime, clock_now: datetime, limit: int):
-    lease = lease_from(clock_now, LEASE)
-    due = select(R.c.id).where(R.c.next_fire_at <= now).order_by(R.c.next_fire_at).limit(limit)
-    if dialect.name() == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    stmt = (
-        update(R)
-        .where(R.c.id.in_(due), R.c.next_fire_at <= now)
-        .values(next_fire_at=lease, planned_at=db.func.coalesce(R.c.planned_at, R.c.next_fire_at))
-        .returning(R.c.id, R.c.user_id, R.c.local_time, R.c.weekdays, R.c.routine, R.c.planned_at, R.c.attempts)
-    )
-    rows = db.session.execute(stmt).all()
-    db.session.commit()
-    return rows, lease
 
 
 # --- 2.–4. one batch -------------------------------------------------------------------------
@@ -173,12 +134,12 @@ def _claim(now: datetime, clock_now: datetime, limit: int):
 def _handle(rows, lease: datetime, now: datetime, clock: TickClock, sender: Sender, report: DispatchReport, public_url: str) -> None:
     items = [_Item(row=r) for r in rows]
     user_ids = sorted({r.user_id for r in rows})
-    users = {u.id: u for u in db.session.scalars(select(User).where(_among(User.id, user_ids)))}
+    users = {u.id: u for u in db.session.scalars(select(User).where(among(User.id, user_ids)))}
     # Plain values: the commits below expire the ORM objects, and re-loading each is a query.
     zones = {u.id: u.timezone for u in users.values()}
     subs: dict[int, list[Any]] = defaultdict(list)
     for s in db.session.execute(
-        select(S.c.id, S.c.user_id, S.c.endpoint, S.c.p256dh, S.c.auth).where(_among(S.c.user_id, user_ids)).order_by(S.c.id)
+        select(S.c.id, S.c.user_id, S.c.endpoint, S.c.p256dh, S.c.auth).where(among(S.c.user_id, user_ids)).order_by(S.c.id)
     ):
         subs[s.user_id].append(s)
     since = now - PRACTISED_WITHIN
@@ -187,7 +148,7 @@ def _handle(rows, lease: datetime, now: datetime, clock: TickClock, sender: Send
         db.session.scalars(
             select(P.user_id)
             .where(
-                _among(P.user_id, user_ids),
+                among(P.user_id, user_ids),
                 or_(and_(P.started_at > since, P.started_at <= now), and_(P.ended_at > since, P.ended_at <= now)),
             )
             .distinct()
@@ -200,7 +161,7 @@ def _handle(rows, lease: datetime, now: datetime, clock: TickClock, sender: Send
         (d.reminder_id, d.planned_at): d
         for d in db.session.execute(
             select(D.c.id, D.c.reminder_id, D.c.planned_at, D.c.status, D.c.sent_to).where(
-                _among(D.c.reminder_id, [r.id for r in rows]), D.c.planned_at >= min(r.planned_at for r in rows)
+                among(D.c.reminder_id, [r.id for r in rows]), D.c.planned_at >= min(r.planned_at for r in rows)
             )
         )
         if (d.reminder_id, d.planned_at) in wanted
@@ -309,8 +270,6 @@ class _PostgresProgress(_Progress):
     async def __call__(self, outcomes: list[Outcome]) -> None:
         ids, reached = self.rows(outcomes)
         if self.conn is None:
-            import psycopg
-
             url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
             self.conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
             await self.conn.execute("SET synchronous_commit TO off")
@@ -328,16 +287,6 @@ def _count(report: DispatchReport, status: str) -> None:
     report.detail[status] = report.detail.get(status, 0) + 1
 
 
-def _insert_ignoring_conflicts(values: list[dict]) -> dict[int, int]:
-    """Insert delivery rows; returns {reminder id: delivery id} for the new ones (a conflict
-    means another process recorded that occurrence first)."""
-    if not values:
-        return {}
-    stmt = insert(D).on_conflict_do_nothing(index_elements=["reminder_id", "planned_at"])
-    result = db.session.execute(stmt.returning(D.c.id, D.c.reminder_id), values)
-    return {row.reminder_id: row.id for row in result}
-
-
 def _record_before_sending(items: list[_Item], now: datetime) -> None:
     new_rows, updates = [], []
     for item in items:
@@ -350,7 +299,10 @@ def _record_before_sending(items: list[_Item], now: datetime) -> None:
             )
         else:
             updates.append(item)
-    inserted = _insert_ignoring_conflicts(new_rows)
+    # A conflict: another process recorded that occurrence first.
+    inserted = {
+        row.reminder_id: row.id for row in record_once(D, ("reminder_id", "planned_at"), new_rows, (D.c.id, D.c.reminder_id))
+    }
     for item in items:
         if item.delivery_id is None and item.status != "done":
             if item.row.id in inserted:
@@ -362,7 +314,7 @@ def _record_before_sending(items: list[_Item], now: datetime) -> None:
         claimed = set(
             db.session.scalars(
                 update(D)
-                .where(_among(D.c.id, [i.delivery_id for i in updates if i.status == "send"]), D.c.status.in_(RESUMABLE))
+                .where(among(D.c.id, [i.delivery_id for i in updates if i.status == "send"]), D.c.status.in_(RESUMABLE))
                 .values(status="sending", sent_at=now)
                 .returning(D.c.id)
             )
@@ -399,12 +351,12 @@ def _write_reminders(items: list[_Item], lease: datetime, now: datetime, zones: 
         replanned[plans[key]].append(r.id)
     for nxt, ids in replanned.items():
         db.session.execute(
-            update(R).where(_among(R.c.id, ids), R.c.next_fire_at == lease).values(next_fire_at=nxt, planned_at=nxt, attempts=0)
+            update(R).where(among(R.c.id, ids), QUEUE.held(lease)).values(next_fire_at=nxt, planned_at=nxt, attempts=0)
         )
     for retry_at, ids in backed_off.items():  # planned_at stays: the same occurrence, later
         db.session.execute(
             update(R)
-            .where(_among(R.c.id, ids), R.c.next_fire_at == lease)
+            .where(among(R.c.id, ids), QUEUE.held(lease))
             .values(next_fire_at=retry_at, attempts=R.c.attempts + 1)
         )
 
@@ -418,9 +370,6 @@ def _routine_info(user: User, slug: str | None, cache: dict) -> dict[str, Any] |
     depends only on the user's resonance rate, so it is planned once per batch and rate."""
     if not slug:
         return None
-    from ..routines.catalogue import BUILTIN_SLUGS
-    from ..routines.service import get_routine
-
     key = (slug, user.resonance_bpm) if slug in BUILTIN_SLUGS else (slug, user.id)
     if key not in cache:
         cache[key] = get_routine(user, slug)
@@ -504,7 +453,7 @@ def _finish(items: list[_Item], outcomes: list[Outcome], lease: datetime, now: d
         final[item.status].append(item.delivery_id)
 
     for status, ids in final.items():
-        db.session.execute(update(D).where(_among(D.c.id, ids)).values(status=status, sent_at=now))
+        db.session.execute(update(D).where(among(D.c.id, ids)).values(status=status, sent_at=now))
     if retrying:  # each remembers which devices already have it
         db.session.connection().execute(
             update(D).where(D.c.id == bindparam("d_id")).values(status="retry", sent_to=bindparam("d_sent_to"), sent_at=now),
@@ -512,10 +461,10 @@ def _finish(items: list[_Item], outcomes: list[Outcome], lease: datetime, now: d
         )
     _write_reminders(items, lease, now, zones)
     if gone:
-        db.session.execute(delete(S).where(_among(S.c.id, sorted(gone))))
+        db.session.execute(delete(S).where(among(S.c.id, sorted(gone))))
         report.gone += len(gone)
     # Keep each reminder's history short: a reminder fires at most daily, so this bounds it.
     db.session.execute(
-        delete(D).where(_among(D.c.reminder_id, [i.row.id for i in items]), D.c.planned_at < now - KEEP_DELIVERIES)
+        delete(D).where(among(D.c.reminder_id, [i.row.id for i in items]), D.c.planned_at < now - KEEP_DELIVERIES)
     )
     db.session.commit()
