@@ -65,7 +65,9 @@ def test_never_more_than_the_concurrency_delivered_and_not_yet_recorded():
             unrecorded_seen.append(len(service.received) - len(recorded))
             recorded.extend(o.tag for o in outcomes)
 
-        with Sender(_vapid(), "mailto:ops@coach.example", ["127.0.0.1"], concurrency=concurrency) as sender:
+        with Sender(
+            _vapid(), "mailto:ops@coach.example", ["127.0.0.1"], concurrency=concurrency, per_host=concurrency
+        ) as sender:  # one push host, allowed the whole window
             outcomes = sender.send_all(pushes, record=write)
 
     assert [o.status for o in outcomes] == ["delivered"] * 60
@@ -111,7 +113,7 @@ def test_a_write_is_awaited_even_when_the_budget_runs_out():
 
     with PushService(verify=False) as service:
         pushes = _pushes(service, 3)
-        with Sender(_vapid(), "mailto:ops@coach.example", ["127.0.0.1"], concurrency=3) as sender:
+        with Sender(_vapid(), "mailto:ops@coach.example", ["127.0.0.1"], concurrency=3, per_host=3) as sender:
             outcomes = sender.send_all(pushes, budget=0.3, record=slow_write)
     assert [o.status for o in outcomes] == ["delivered"] * 3
     assert sorted(recorded) == [0, 1, 2]

@@ -48,7 +48,7 @@ from .. import reminders as reminder_service
 from ..extensions import db
 from ..models import PracticeSession, PushSubscription, Reminder, ReminderDelivery, User
 from ..push import vapid as vapid_keys
-from ..push.sender import DEFAULT_CONCURRENCY, DEFAULT_TTL, Outcome, Push, Sender
+from ..push.sender import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, DEFAULT_TTL, Outcome, Push, Sender
 from ..routines.catalogue import BUILTIN_SLUGS
 from ..routines.service import get_routine
 from .claims import Queue, among, record_once
@@ -64,6 +64,12 @@ BATCH_SIZE = 500
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(minutes=15)
+# An endpoint with this many pushes in a row unanswered (timed out or unreachable) is set
+# aside for SET_ASIDE_FIRST, twice as long after each further one, at most SET_ASIDE_CAP.
+SET_ASIDE_AFTER = 3
+SET_ASIDE_FIRST = timedelta(hours=1)
+SET_ASIDE_CAP = timedelta(hours=24)
+PUSH_TIMEOUT = DEFAULT_TIMEOUT
 
 # A delivery row in these states is sent on to the devices not in its `sent_to`: `retry`
 # after a 429/5xx, `sending` when the process sending it died (its lease ran out).
@@ -119,6 +125,7 @@ def send_due_reminders(
         insecure_hosts=app.config.get("COACH_PUSH_INSECURE_HOSTS") or (),
         concurrency=concurrency,
         ttl=DEFAULT_TTL,
+        timeout=PUSH_TIMEOUT,
     )
     clock = TickClock(now)
     with sender:
@@ -139,7 +146,9 @@ def _handle(rows, lease: datetime, now: datetime, clock: TickClock, sender: Send
     zones = {u.id: u.timezone for u in users.values()}
     subs: dict[int, list[Any]] = defaultdict(list)
     for s in db.session.execute(
-        select(S.c.id, S.c.user_id, S.c.endpoint, S.c.p256dh, S.c.auth).where(among(S.c.user_id, user_ids)).order_by(S.c.id)
+        select(S.c.id, S.c.user_id, S.c.endpoint, S.c.p256dh, S.c.auth, S.c.failures)
+        .where(among(S.c.user_id, user_ids), or_(S.c.set_aside_until.is_(None), S.c.set_aside_until <= now))
+        .order_by(S.c.id)
     ):
         subs[s.user_id].append(s)
     since = now - PRACTISED_WITHIN
@@ -390,8 +399,19 @@ def _payloads(items: list[_Item], users: dict[int, User], public_url: str) -> No
 
 
 def _pushes(items: list[_Item]) -> list[Push]:
+    """A reminder is time-critical: `Urgency: high` (with `normal` some Android phones hold
+    it back for minutes). Each push is its user's: users are served round-robin."""
     return [
-        Push(tag=(item, s.id), endpoint=s.endpoint, p256dh=s.p256dh, auth=s.auth, payload=item.payload, topic=f"r{item.row.id}")
+        Push(
+            tag=(item, s.id),
+            endpoint=s.endpoint,
+            p256dh=s.p256dh,
+            auth=s.auth,
+            payload=item.payload,
+            topic=f"r{item.row.id}",
+            urgency="high",
+            owner=item.row.user_id,
+        )
         for item in items
         for s in item.targets
     ]
@@ -408,18 +428,33 @@ def backoff(attempt: int, retry_after: float | None) -> timedelta:
     return delay
 
 
+def set_aside_until(failures: int, now: datetime) -> datetime | None:
+    """When an endpoint with `failures` unanswered pushes in a row is tried again (None: at
+    once, as the reminder's own back-off asks)."""
+    if failures < SET_ASIDE_AFTER:
+        return None
+    return now + min(SET_ASIDE_FIRST * 2 ** (failures - SET_ASIDE_AFTER), SET_ASIDE_CAP)
+
+
 def _finish(items: list[_Item], outcomes: list[Outcome], lease: datetime, now: datetime, zones, report: DispatchReport) -> None:
     gone: set[int] = set()
+    answered: set[int] = set()
+    unanswered: set[int] = set()
     problems: Counter[str] = Counter()
     for outcome in outcomes:
         item, sub_id = outcome.tag
         if outcome.status == "delivered":
             item.delivered.append(sub_id)
+            answered.add(sub_id)
             report.pushes += 1
         elif outcome.status == "gone":
             gone.add(sub_id)
-        elif outcome.status == "retry":
+        elif outcome.status in ("retry", "timeout", "set_aside"):
+            # 429/5xx, no answer in time, or not tried (its endpoint timed out earlier in
+            # this tick): the occurrence stays due with a back-off.
             item.retryable = True
+            if outcome.status == "timeout":
+                unanswered.add(sub_id)
             if outcome.retry_after is not None:
                 item.retry_after = max(item.retry_after or 0.0, outcome.retry_after)
         else:  # refused by the guard, or a 4xx other than 404/410: not worth retrying
@@ -460,6 +495,7 @@ def _finish(items: list[_Item], outcomes: list[Outcome], lease: datetime, now: d
             retrying,
         )
     _write_reminders(items, lease, now, zones)
+    _note_endpoints(items, answered, unanswered - answered, now)
     if gone:
         db.session.execute(delete(S).where(among(S.c.id, sorted(gone))))
         report.gone += len(gone)
@@ -468,3 +504,19 @@ def _finish(items: list[_Item], outcomes: list[Outcome], lease: datetime, now: d
         delete(D).where(among(D.c.reminder_id, [i.row.id for i in items]), D.c.planned_at < now - KEEP_DELIVERIES)
     )
     db.session.commit()
+
+
+def _note_endpoints(items: list[_Item], answered: set[int], unanswered: set[int], now: datetime) -> None:
+    """Count each endpoint's unanswered pushes in a row (an answer resets the count) and set
+    aside the ones that keep failing; one statement per distinct count."""
+    failures = {s.id: s.failures for item in items for s in item.targets}
+    recovered = sorted(sub_id for sub_id in answered if failures.get(sub_id))
+    if recovered:
+        db.session.execute(update(S).where(among(S.c.id, recovered)).values(failures=0, set_aside_until=None))
+    by_count: dict[int, list[int]] = defaultdict(list)
+    for sub_id in unanswered:
+        by_count[failures.get(sub_id, 0) + 1].append(sub_id)
+    for count, ids in by_count.items():
+        db.session.execute(
+            update(S).where(among(S.c.id, sorted(ids))).values(failures=count, set_aside_until=set_aside_until(count, now))
+        )
