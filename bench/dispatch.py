@@ -11,12 +11,18 @@ device must have exactly one.
 Goal: 10,000 pushes in ≤ 10 s on this 2-core machine and ≥ 0.5 of the floor; with two
 scheduler processes on PostgreSQL, faster than one.
 
+Then the same tick with `--hostile` % more users (default 5) whose one subscription is at
+an attacker's push host that reads each request and never answers (its own process): the
+honest pushes/s (honest pushes over the time to the last one) and their worst delay,
+beside the same figures of the run without them. Goal: within 10 %.
+
     .venv/bin/python bench/dispatch.py                              # SQLite, one process
     .venv/bin/python bench/dispatch.py --postgres URL --processes 2 # one, then two processes
 """
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import multiprocessing as mp
@@ -38,17 +44,17 @@ PUBLIC_URL = "https://coach.example"
 # --- the push service, in a process of its own ------------------------------------------------
 
 
-def _service_main(conn) -> None:
+def _service_main(conn, hang: bool = False) -> None:
     from pushservice import PushService
 
-    service = PushService(verify=False).start()
+    service = PushService(verify=False, hang_all=hang).start()
     conn.send(service.port)
     while True:
         command = conn.recv()
         if command == "count":
             conn.send(len(service.received))
         elif command == "dump":
-            conn.send([(r.endpoint, r.headers, r.body, r.answered) for r in service.received])
+            conn.send([(r.endpoint, r.headers, r.body, r.answered, r.at) for r in service.received])
         elif command == "clear":
             service.clear()
             conn.send(True)
@@ -85,10 +91,10 @@ class ChildServer:
 
 
 class ServiceProcess(ChildServer):
-    """The loopback push service."""
+    """The loopback push service (`hang`: one that never answers)."""
 
-    def __init__(self):
-        super().__init__(_service_main)
+    def __init__(self, hang: bool = False):
+        super().__init__(functools.partial(_service_main, hang=hang))
         self.origin = f"http://127.0.0.1:{self.port}"
 
 
@@ -114,7 +120,7 @@ def _tick_main(env: dict, ready, go, results) -> None:
         results.put((report.counts.get("reminders", 0), time.perf_counter() - started))
 
 
-def run_ticks(env: dict, processes: int) -> tuple[float, list]:
+def run_ticks(env: dict, processes: int) -> tuple[float, list, float]:
     ctx = mp.get_context("spawn")
     ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
     procs = [ctx.Process(target=_tick_main, args=(env, ready, go, results)) for _ in range(processes)]
@@ -122,13 +128,13 @@ def run_ticks(env: dict, processes: int) -> tuple[float, list]:
         p.start()
     for _ in procs:
         ready.get(timeout=120)
-    started = time.perf_counter()
+    started, wall = time.perf_counter(), time.time()
     go.set()
     outcome = [results.get(timeout=600) for _ in procs]
     elapsed = time.perf_counter() - started
     for p in procs:
         p.join(30)
-    return elapsed, outcome
+    return elapsed, outcome, wall
 
 
 # --- the floor ---------------------------------------------------------------------------------
@@ -201,8 +207,9 @@ def reset_due(app, rids) -> None:
         db.engine.dispose()
 
 
-def check_log(service: ServiceProcess, devices, public_key: str) -> tuple[int, int]:
-    """Every recorded message verified and decrypted; each device exactly once."""
+def check_log(service: ServiceProcess, devices, public_key: str, wall: float) -> tuple[int, int, float]:
+    """Every recorded message verified and decrypted; each device exactly once. Returns
+    (messages, devices, seconds from `wall`, the tick's start, to the last message)."""
     from collections import Counter
 
     from pushservice import Received, check_request
@@ -210,13 +217,13 @@ def check_log(service: ServiceProcess, devices, public_key: str) -> tuple[int, i
     by_endpoint = {d.endpoint: d for d in devices}
     log = service.ask("dump")
     seen = Counter()
-    for endpoint, headers, body, answered in log:
+    for endpoint, headers, body, answered, _at in log:
         assert answered == 201, (endpoint, answered)
         check_request(Received(endpoint, headers, body, 0.0, answered), by_endpoint, service.origin, public_key)
         seen[endpoint] += 1
     assert set(seen) == set(by_endpoint), f"{len(by_endpoint) - len(seen)} devices got nothing"
     assert set(seen.values()) == {1}, "some device got a message twice"
-    return len(log), len(seen)
+    return len(log), len(seen), max(at for *_, at in log) - wall
 
 
 # --- main --------------------------------------------------------------------------------------
@@ -228,6 +235,7 @@ def main() -> int:
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL URL (a database is made and dropped)")
     parser.add_argument("--processes", type=int, default=1, help="scheduler processes (>1: also runs 1 first)")
     parser.add_argument("--concurrency", type=int, help="pushes in flight per process (default: the app's)")
+    parser.add_argument("--hostile", type=float, default=5, help="%% more users at a hanging push host (0: no such run)")
     args = parser.parse_args()
     if args.processes > 1 and not args.postgres:
         parser.error("several scheduler processes need --postgres (SQLite has one writer)")
@@ -240,6 +248,7 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="coach-bench-"))
     service = ServiceProcess()
+    attacker = ServiceProcess(hang=True)
     database_url, drop = make_database(args.postgres, workdir)
     try:
         key = ec.generate_private_key(ec.SECP256R1())
@@ -294,11 +303,25 @@ def main() -> int:
                 reset_due(app, rids)
                 service.ask("clear")
             cpu_before = service.cpu_seconds()
-            elapsed, outcome = run_ticks(env, processes)
+            elapsed, outcome, wall = run_ticks(env, processes)
             service_cpu = service.cpu_seconds() - cpu_before
-            received, distinct = check_log(service, devices, public)
+            received, distinct, last = check_log(service, devices, public, wall)
             service.ask("clear")
-            measured.append((processes, elapsed, outcome, received, distinct, service_cpu))
+            measured.append((processes, elapsed, outcome, received, distinct, service_cpu, last))
+        # With hostile users: their endpoints at a host that never answers.
+        n_hostile = round(args.users * args.hostile / 100)
+        hostile_run = None
+        if n_hostile:
+            reset_due(app, rids)
+            service.ask("clear")
+            with app.app_context():
+                seed_due_reminders(
+                    [Device(f"{attacker.origin}/push/h{i}") for i in range(n_hostile)], DUE, prefix="hostile"
+                )
+                db.engine.dispose()
+            elapsed, outcome, wall = run_ticks(env, 1)
+            received, distinct, last = check_log(service, devices, public, wall)
+            hostile_run = (elapsed, received, distinct, last, attacker.ask("count"))
         # The floor before and after the ticks: other work on the machine moves both.
         floor_after = measure_floor()
         floor_rate = (floor_before + floor_after) / 2
@@ -308,7 +331,7 @@ def main() -> int:
             flush=True,
         )
         results = {}
-        for processes, elapsed, outcome, received, distinct, service_cpu in measured:
+        for processes, elapsed, outcome, received, distinct, service_cpu, _last in measured:
             sent = sum(n for n, _ in outcome)
             rate = received / elapsed
             results[processes] = elapsed
@@ -329,7 +352,24 @@ def main() -> int:
         if len(results) > 1:
             speedup = results[1] / results[rounds[-1]]
             print(f"  {rounds[-1]} processes vs 1: {speedup:.2f}× ({'faster' if speedup > 1 else 'NOT faster'})")
+        if hostile_run:
+            _, _, _, clean_received, _, _, clean_last = measured[0]
+            elapsed, received, distinct, last, tried = hostile_run
+            clean_rate, rate = clean_received / clean_last, received / last
+            print(
+                f"honest pushes, 1 process: without hostile users {clean_rate:,.0f}/s, worst delay {clean_last:.2f} s; "
+                f"with {n_hostile:,} hostile users ({args.hostile:g} %, hanging endpoints) {rate:,.0f}/s, "
+                f"worst delay {last:.2f} s; ratio {rate / clean_rate:.2f} "
+                f"(the tick {elapsed:.2f} s; {tried} requests reached the hanging host)",
+                flush=True,
+            )
+            print(
+                f"  goal: honest pushes/s and worst delay within 10 %: "
+                f"{'yes' if rate >= 0.9 * clean_rate and last <= 1.1 * clean_last and distinct == args.users else 'NO'}",
+                flush=True,
+            )
     finally:
+        attacker.stop()
         service.stop()
         if drop:
             drop()

@@ -92,7 +92,12 @@ class Delivery:
 
 class PushService:
     def __init__(
-        self, app_server_key: str | None = None, verify: bool = True, host: str = "127.0.0.1", delay: float = 0.0
+        self,
+        app_server_key: str | None = None,
+        verify: bool = True,
+        host: str = "127.0.0.1",
+        delay: float = 0.0,
+        hang_all: bool = False,
     ):
         self.app_server_key = app_server_key
         self.verify_now = verify
@@ -105,6 +110,7 @@ class PushService:
         self._bodies: dict[str, int] = {}  # endpoint -> bytes of body in each answer
         self._hanging: set[str] = set()  # endpoints that never answer
         self._stopped = threading.Event()
+        self.hang_all = hang_all  # every endpoint hangs (an attacker's host, in the benchmark)
         self._lock = threading.Lock()
         service = self
 
@@ -118,7 +124,7 @@ class PushService:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 endpoint = service.origin + self.path
-                if endpoint in service._hanging:  # read the request, never answer
+                if service.hang_all or endpoint in service._hanging:  # read the request, never answer
                     with service._lock:
                         service.received.append(Received(endpoint, dict(self.headers.items()), body, time.time()))
                     service._stopped.wait(600)
@@ -314,7 +320,9 @@ def verify_jwt(token: str, key_b64: str) -> dict:
     return json.loads(unb64url(parts[1]))
 
 
-def seed_due_reminders(devices: list[Device], due_at, timezone: str = "Europe/Berlin", chunk: int = 2000) -> list[int]:
+def seed_due_reminders(
+    devices: list[Device], due_at, timezone: str = "Europe/Berlin", chunk: int = 2000, prefix: str = "seed"
+) -> list[int]:
     """Bulk-insert one user per device, its subscription, and a daily reminder due at
     `due_at` (an instant that is 07:30 local in `timezone` keeps the plan honest).
     Needs an app context; returns the reminder ids. Fast: a few statements per chunk."""
@@ -330,7 +338,7 @@ def seed_due_reminders(devices: list[Device], due_at, timezone: str = "Europe/Be
             insert(User).returning(User.id, sort_by_parameter_order=True),
             [
                 {
-                    "email": f"seed-{start + i}-{id(dev) % 100000}@example.com",
+                    "email": f"{prefix}-{start + i}-{id(dev) % 100000}@example.com",
                     "password_hash": "!",  # no password logs in
                     "timezone": timezone,
                     "digest_enabled": False,

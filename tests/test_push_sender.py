@@ -101,3 +101,33 @@ def test_pushes_start_round_robin_over_their_owners():
     owners = ["a"] * 5 + ["b", "c", "c"]
     pushes = [Push(i, f"https://push.example/{i}", "k", "a", b"{}", "t", owner=o) for i, o in enumerate(owners)]
     assert [owners[i] for i in round_robin(pushes)] == ["a", "b", "c", "a", "c", "a", "a", "a"]
+
+
+def test_a_push_host_that_answers_nobody_is_set_aside_for_the_tick():
+    """Endpoints of many users on one host that only holds connections open: once a whole
+    round of its connections went unanswered, its other pushes are not sent in this tick;
+    another host's are not held up meanwhile."""
+    import aiohttp
+    from py_vapid import Vapid
+
+    from coach.push.sender import Push, Sender
+    from pushservice import PushService
+
+    vapid = Vapid()
+    vapid.generate_keys()
+    with PushService(verify=False) as hanging, PushService(verify=False) as fine:
+        bad = [hanging.device() for _ in range(20)]
+        for dev in bad:
+            hanging.hang(dev)
+        good = [fine.device() for _ in range(20)]
+        pushes = [
+            Push(i, d.endpoint, d.p256dh, d.auth_b64, b"{}", f"r{i}", owner=i)
+            for i, d in enumerate(d for pair in zip(bad, good) for d in pair)
+        ]
+        timeout = aiohttp.ClientTimeout(total=2, sock_read=0.3)
+        with Sender(vapid, "mailto:ops@coach.example", ["127.0.0.1"], concurrency=4, per_host=2, timeout=timeout) as sender:
+            outcomes = sender.send_all(pushes)
+        assert len(hanging.received) == 2 and len(fine.received) == 20
+    statuses = [o.status for o in outcomes]
+    assert statuses[1::2] == ["delivered"] * 20
+    assert statuses[0::2] == ["timeout"] * 2 + ["set_aside"] * 18

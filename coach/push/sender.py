@@ -17,7 +17,9 @@ What one account (or one push host) can take from everyone else is bounded:
   many reminders and devices queue behind their own, not in front of everyone else's;
 - an endpoint that timed out or could not be reached is set aside for the rest of the
   tick (`set_aside`): its other pushes are answered `set_aside` without a request. The
-  caller sets it aside for hours when it keeps failing (coach.tick.reminders).
+  caller sets it aside for hours when it keeps failing (coach.tick.reminders). So is a
+  whole push host once `per_host` requests to it in a row went unanswered (a host that
+  answers nobody: down, or an attacker's that only holds connections open).
 
 Why asyncio and aiohttp rather than a thread pool of requests.Sessions (design.md's
 first idea): measured on this 2-core machine against the loopback push service, the
@@ -151,7 +153,8 @@ class Sender:
         self.per_owner = per_owner or max(1, self.concurrency // 4)
         self.ttl = ttl
         self.timeout = timeout
-        self.set_aside: set[str] = set()  # endpoints that timed out in this Sender's life (one tick)
+        self.set_aside: set[str] = set()  # endpoints, and origins, that timed out in this Sender's life (one tick)
+        self._unanswered: dict[str, int] = {}  # origin -> requests in a row without an answer
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -242,7 +245,8 @@ class Sender:
         ]
 
     async def send_one(self, push: Push) -> Outcome:
-        if push.endpoint in self.set_aside:
+        host = origin(push.endpoint)
+        if push.endpoint in self.set_aside or host in self.set_aside:
             return Outcome(push.tag, "set_aside", detail="timed out earlier in this tick")
         try:
             body = WebPusher({"endpoint": push.endpoint, "keys": {"p256dh": push.p256dh, "auth": push.auth}}).encode(
@@ -273,7 +277,11 @@ class Sender:
             return Outcome(push.tag, "refused", detail=str(exc))
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:  # refused, reset, timed out
             self.set_aside.add(push.endpoint)
+            self._unanswered[host] = self._unanswered.get(host, 0) + 1
+            if self._unanswered[host] >= self.per_host:
+                self.set_aside.add(host)
             return Outcome(push.tag, "timeout", detail=type(exc).__name__)
+        self._unanswered[host] = 0
         return _classify(push.tag, status, retry_after, answer)
 
 
