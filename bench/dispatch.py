@@ -193,8 +193,9 @@ def make_database(postgres: str | None, workdir: Path):
     return private_database(postgres, "coach_bench")
 
 
-def reset_due(app, rids) -> None:
-    """Make the same reminders due again (for a second round over the same data)."""
+def reset_due(app, rids, off=()) -> None:
+    """Make these reminders due again (for another round over the same data), and those
+    in `off` not due at all."""
     from sqlalchemy import delete, update
 
     from coach.extensions import db
@@ -202,7 +203,13 @@ def reset_due(app, rids) -> None:
 
     with app.app_context():
         db.session.execute(delete(ReminderDelivery))
-        db.session.execute(update(Reminder).values(next_fire_at=DUE, planned_at=DUE, attempts=0))
+        for ids, due in ((rids, DUE), (off, None)):
+            for start in range(0, len(ids), 5000):
+                db.session.execute(
+                    update(Reminder)
+                    .where(Reminder.id.in_(ids[start : start + 5000]))
+                    .values(next_fire_at=due, planned_at=due, attempts=0)
+                )
         db.session.commit()
         db.engine.dispose()
 
@@ -280,7 +287,19 @@ def main() -> int:
         app = create_app()
         with app.app_context():
             db.create_all()
-            rids = seed_due_reminders(devices, DUE)
+            # The hostile users' (for the last run) among the others, one in every 1/hostile.
+            n_hostile = round(args.users * args.hostile / 100)
+            every = max(1, round(args.users / n_hostile)) if n_hostile else 0
+            hostile_devices = [Device(f"{attacker.origin}/push/h{i}") for i in range(n_hostile)]
+            everyone, hostile_at = [], set()
+            for i, dev in enumerate(devices):
+                everyone.append(dev)
+                if every and (i + 1) % every == 0 and len(hostile_at) < n_hostile:
+                    hostile_at.add(len(everyone))
+                    everyone.append(hostile_devices[len(hostile_at) - 1])
+            all_rids = seed_due_reminders(everyone, DUE)
+            rids = [r for i, r in enumerate(all_rids) if i not in hostile_at]
+            hostile_rids = [r for i, r in enumerate(all_rids) if i in hostile_at]
             user = db.session.scalar(db.select(User).limit(1))
             payload = json.dumps(reminders.message(get_routine(user, "resonance"), PUBLIC_URL), separators=(",", ":")).encode()
             db.engine.dispose()
@@ -295,6 +314,7 @@ def main() -> int:
 
         print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
         floor_before = measure_floor()
+        reset_due(app, rids, off=hostile_rids)  # the run without them first
 
         rounds = [1] if args.processes == 1 else [1, args.processes]
         measured = []
@@ -309,16 +329,10 @@ def main() -> int:
             service.ask("clear")
             measured.append((processes, elapsed, outcome, received, distinct, service_cpu, last))
         # With hostile users: their endpoints at a host that never answers.
-        n_hostile = round(args.users * args.hostile / 100)
         hostile_run = None
         if n_hostile:
-            reset_due(app, rids)
+            reset_due(app, rids + hostile_rids)
             service.ask("clear")
-            with app.app_context():
-                seed_due_reminders(
-                    [Device(f"{attacker.origin}/push/h{i}") for i in range(n_hostile)], DUE, prefix="hostile"
-                )
-                db.engine.dispose()
             elapsed, outcome, wall = run_ticks(env, 1)
             received, distinct, last = check_log(service, devices, public, wall)
             hostile_run = (elapsed, received, distinct, last, attacker.ask("count"))

@@ -320,9 +320,7 @@ def verify_jwt(token: str, key_b64: str) -> dict:
     return json.loads(unb64url(parts[1]))
 
 
-def seed_due_reminders(
-    devices: list[Device], due_at, timezone: str = "Europe/Berlin", chunk: int = 2000, prefix: str = "seed"
-) -> list[int]:
+def seed_due_reminders(devices: list[Device], due_at, timezone: str = "Europe/Berlin", chunk: int = 2000) -> list[int]:
     """Bulk-insert one user per device, its subscription, and a daily reminder due at
     `due_at` (an instant that is 07:30 local in `timezone` keeps the plan honest).
     Needs an app context; returns the reminder ids. Fast: a few statements per chunk."""
@@ -338,7 +336,7 @@ def seed_due_reminders(
             insert(User).returning(User.id, sort_by_parameter_order=True),
             [
                 {
-                    "email": f"{prefix}-{start + i}-{id(dev) % 100000}@example.com",
+                    "email": f"seed-{start + i}-{id(dev) % 100000}@example.com",
                     "password_hash": "!",  # no password logs in
                     "timezone": timezone,
                     "digest_enabled": False,

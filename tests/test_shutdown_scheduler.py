@@ -144,13 +144,13 @@ def test_asked_to_stop_a_step_finishes_its_batch_and_claims_no_more(app, stop_fl
     with PushService(app_server_key=vapid.public_key(vapid.load(app))) as push:
         devices = [push.device() for _ in range(7)]
         rids = seed_due_reminders(devices, AT)
-        real_handle = dispatch._handle
+        real_complete = dispatch._complete
 
-        def handle_then_stop(*args, **kwargs):
-            real_handle(*args, **kwargs)
+        def complete_then_stop(*args, **kwargs):
+            real_complete(*args, **kwargs)
             stop_flag.set()  # SIGTERM arrives during the first batch
 
-        monkeypatch.setattr(dispatch, "_handle", handle_then_stop)
+        monkeypatch.setattr(dispatch, "_complete", complete_then_stop)
         assert tick(AT).counts["reminders"] == 3
         db.session.expire_all()
         nexts = Counter(db.session.scalars(select(Reminder.next_fire_at).where(Reminder.id.in_(rids))))

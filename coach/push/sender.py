@@ -40,11 +40,12 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,6 +63,9 @@ DEFAULT_TTL = 60 * 60  # seconds; like the stale rule: an hour late, a reminder 
 DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=10, connect=3, sock_connect=3, sock_read=5)
 DEFAULT_CONCURRENCY = 16
 ANSWER_LIMIT = 4096  # bytes of an answer ever read: its status and a short reason are all we use
+# A batch is stalled when every push it still waits for goes to a host that has not
+# answered anything for this long (see Sending.stalled).
+STALL_AFTER = 1.0
 VAPID_LIFETIME = 12 * 60 * 60  # RFC 8292 allows up to 24 h
 MAX_RETRY_AFTER = 24 * 60 * 60
 
@@ -112,6 +116,33 @@ def origin(endpoint: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+@dataclass
+class Sending:
+    """One `submit`ted batch of pushes on its way: `future` gives the outcomes."""
+
+    sender: Sender
+    pushes: list[Push]
+    future: Future = field(default_factory=Future)
+    unfinished: set[int] = field(default_factory=set)
+
+    def done(self) -> bool:
+        return self.future.done()
+
+    def stalled(self) -> bool:
+        """Every push still unfinished goes to a host that has been asked and has not
+        answered for STALL_AFTER seconds (a host that answers nobody: down, or an attacker's
+        that holds connections open): waiting for this batch is waiting for timeouts only."""
+        if self.done():
+            return False
+        now = time.monotonic()
+        silent_since = self.sender.silent_since
+        for i in list(self.unfinished):
+            since = silent_since.get(origin(self.pushes[i].endpoint))
+            if since is None or now - since < STALL_AFTER:
+                return False
+        return True
+
+
 def round_robin(pushes: list[Push]) -> list[int]:
     """Indices of `pushes`: the first of each owner's, then the second of each … (owners in
     the order they first appear; pushes without an owner each count as their own)."""
@@ -155,15 +186,19 @@ class Sender:
         self.timeout = timeout
         self.set_aside: set[str] = set()  # endpoints, and origins, that timed out in this Sender's life (one tick)
         self._unanswered: dict[str, int] = {}  # origin -> requests in a row without an answer
+        # origin -> since when it has been asked without answering (monotonic); gone once it answers
+        self.silent_since: dict[str, float] = {}
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._gate: asyncio.Semaphore | None = None  # the `concurrency`, shared by every batch
         self._loop: asyncio.AbstractEventLoop | None = None
         self._session: aiohttp.ClientSession | None = None
         # The loop runs on a thread of its own: the caller's thread may already run an event
-        # loop (an async host, a browser driver in the tests), where run_until_complete fails.
-        self._thread: ThreadPoolExecutor | None = None
+        # loop (an async host, a browser driver in the tests); and the caller goes on (with
+        # the next batch) while a batch is sent.
+        self._thread: threading.Thread | None = None
 
     def _run(self, coro):
-        return self._thread.submit(self._loop.run_until_complete, coro).result()
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
     def __enter__(self) -> Sender:
         return self
@@ -179,9 +214,10 @@ class Sender:
             self._session = None
         self._run(self._loop.shutdown_asyncgens())
         self._run(self._loop.shutdown_default_executor())  # the resolver's threads
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
         self._loop.close()
         self._loop = None
-        self._thread.shutdown(wait=True)
         self._thread = None
 
     def send_all(
@@ -197,17 +233,29 @@ class Sender:
         answered `retry`, and send_all raises that error once the others are done."""
         if not pushes:
             return []
+        return self.submit(pushes, budget, record).future.result()
+
+    def submit(
+        self, pushes: list[Push], budget: float | None = None, record: Callable[[list[Outcome]], Any] | None = None
+    ) -> Sending:
+        """`send_all` without waiting: the batch is sent on the sender's loop (sharing the
+        `concurrency` with every other batch under way) while the caller goes on."""
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
-            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="push-sender")
-        return self._run(self._send_all(pushes, budget, record))
+            self._thread = threading.Thread(target=self._loop.run_forever, name="push-sender", daemon=True)
+            self._thread.start()
+        sending = Sending(self, pushes, unfinished=set(range(len(pushes))))
+        sending.future = asyncio.run_coroutine_threadsafe(self._send_all(sending, budget, record), self._loop)
+        return sending
 
-    async def _send_all(self, pushes: list[Push], budget: float | None, record) -> list[Outcome]:
+    async def _send_all(self, sending: Sending, budget: float | None, record) -> list[Outcome]:
+        pushes = sending.pushes
         if self._session is None:
             self._session = guarded_client_session(
                 self.insecure_hosts, connections=self.concurrency, per_host=self.per_host
             )
-        gate = asyncio.Semaphore(self.concurrency)
+            self._gate = asyncio.Semaphore(self.concurrency)
+        gate = self._gate
         owners: dict[Any, asyncio.Semaphore] = {}
         endpoints: dict[str, asyncio.Lock] = {}
         recorder = _Recorder(record) if record is not None else None
@@ -230,6 +278,7 @@ class Sender:
                 outcome = answered[i] = await self.send_one(push)
                 if recorder is not None and outcome.status == "delivered":
                     await recorder.add(outcome)  # the slot is held until it is committed
+            sending.unfinished.discard(i)
 
         # Semaphores wake their waiters in order, so tasks made in round-robin order start so.
         tasks = [asyncio.ensure_future(one(i, pushes[i])) for i in round_robin(pushes)]
@@ -268,6 +317,7 @@ class Sender:
         except Exception as exc:  # a bad key must not stop the tick
             log.warning("push to %s not encrypted: %r", origin(push.endpoint), exc)  # rare: not one per push
             return Outcome(push.tag, "failed", detail=type(exc).__name__)
+        self.silent_since.setdefault(host, time.monotonic())
         try:
             async with self._session.post(push.endpoint, data=body, headers=headers, timeout=self.timeout) as response:
                 status = response.status
@@ -282,6 +332,7 @@ class Sender:
                 self.set_aside.add(host)
             return Outcome(push.tag, "timeout", detail=type(exc).__name__)
         self._unanswered[host] = 0
+        self.silent_since.pop(host, None)
         return _classify(push.tag, status, retry_after, answer)
 
 

@@ -35,6 +35,8 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter, defaultdict
+from concurrent.futures import FIRST_COMPLETED
+from concurrent.futures import wait as wait_for_any
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,7 +50,7 @@ from .. import reminders as reminder_service
 from ..extensions import db
 from ..models import PracticeSession, PushSubscription, Reminder, ReminderDelivery, User
 from ..push import vapid as vapid_keys
-from ..push.sender import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, DEFAULT_TTL, Outcome, Push, Sender
+from ..push.sender import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, DEFAULT_TTL, Outcome, Push, Sender, Sending
 from ..routines.catalogue import BUILTIN_SLUGS
 from ..routines.service import get_routine
 from .claims import Queue, among, record_once
@@ -70,6 +72,12 @@ SET_ASIDE_AFTER = 3
 SET_ASIDE_FIRST = timedelta(hours=1)
 SET_ASIDE_CAP = timedelta(hours=24)
 PUSH_TIMEOUT = DEFAULT_TIMEOUT
+# Batches under way at once. A batch waits for its slowest push; while every push it still
+# waits for goes to a host that answers nobody (Sending.stalled: down, or an attacker's),
+# the next batch is claimed and sent meanwhile, so that host's timeouts cost the others
+# nothing. Otherwise one at a time: a graceful stop finishes the batch under way (and any
+# stalled ones, which end by their timeouts).
+MAX_UNDER_WAY = 8
 
 # A delivery row in these states is sent on to the devices not in its `sent_to`: `retry`
 # after a 429/5xx, `sending` when the process sending it died (its lease ran out).
@@ -112,6 +120,16 @@ class _Item:
     recorded: list[int] = field(default_factory=list)  # devices reached, committed while sending
 
 
+@dataclass
+class _UnderWay:
+    """A batch whose pushes are on their way."""
+
+    items: list[_Item]
+    lease: datetime
+    zones: dict[int, str]
+    sending: Sending
+
+
 def send_due_reminders(
     now: datetime, *, batch_size: int = BATCH_SIZE, concurrency: int = DEFAULT_CONCURRENCY
 ) -> DispatchReport:
@@ -128,17 +146,44 @@ def send_due_reminders(
         timeout=PUSH_TIMEOUT,
     )
     clock = TickClock(now)
+    under_way: list[_UnderWay] = []
     with sender:
         for rows, lease in QUEUE.batches(now, clock, batch_size, CLAIMED):
             report.claimed += len(rows)
-            _handle(rows, lease, now, clock, sender, report, app.config["COACH_PUBLIC_URL"])
+            batch = _start(rows, lease, now, clock, sender, report, app.config["COACH_PUBLIC_URL"])
+            if batch is not None:
+                under_way.append(batch)
+            _finish_done(under_way, now, report)
+        for batch in under_way:  # stalled ones: they end by their timeouts
+            _complete(batch, now, report)
     return report
+
+
+def _finish_done(under_way: list[_UnderWay], now: datetime, report: DispatchReport) -> None:
+    """Finish each batch as it is done; return once none is left, or once every one left is
+    stalled (and there is room for another)."""
+    while under_way:
+        for batch in [b for b in under_way if b.sending.done()]:
+            under_way.remove(batch)
+            _complete(batch, now, report)
+        if not under_way or (len(under_way) < MAX_UNDER_WAY and all(b.sending.stalled() for b in under_way)):
+            return
+        wait_for_any([b.sending.future for b in under_way], timeout=0.05, return_when=FIRST_COMPLETED)
+
+
+def _complete(batch: _UnderWay, now: datetime, report: DispatchReport) -> None:
+    outcomes = batch.sending.future.result()
+    _finish(batch.items, outcomes, batch.lease, now, batch.zones, report)
 
 
 # --- 2.–4. one batch -------------------------------------------------------------------------
 
 
-def _handle(rows, lease: datetime, now: datetime, clock: TickClock, sender: Sender, report: DispatchReport, public_url: str) -> None:
+def _start(
+    rows, lease: datetime, now: datetime, clock: TickClock, sender: Sender, report: DispatchReport, public_url: str
+) -> _UnderWay | None:
+    """Decide, record and commit a claimed batch, then hand its pushes to the sender (None:
+    nothing to send, the batch is finished)."""
     items = [_Item(row=r) for r in rows]
     user_ids = sorted({r.user_id for r in rows})
     users = {u.id: u for u in db.session.scalars(select(User).where(among(User.id, user_ids)))}
@@ -207,11 +252,10 @@ def _handle(rows, lease: datetime, now: datetime, clock: TickClock, sender: Send
 
     to_send = [i for i in items if i.status == "send"]
     if not to_send:
-        return
-    pushes = _pushes(to_send)
+        return None
     budget = (lease - LEASE_MARGIN - clock()).total_seconds()
-    outcomes = sender.send_all(pushes, budget=max(budget, 0.0), record=_Progress.for_engine(db.engine))
-    _finish(to_send, outcomes, lease, now, zones, report)
+    sending = sender.submit(_pushes(to_send), budget=max(budget, 0.0), record=_Progress.for_engine(db.engine))
+    return _UnderWay(to_send, lease, zones, sending)
 
 
 class _Progress:
