@@ -323,7 +323,9 @@ class Sender:
                 status = response.status
                 retry_after = response.headers.get("Retry-After")
                 answer = await _read_some(response, ANSWER_LIMIT)
-        except EndpointRefused as exc:
+        except EndpointRefused as exc:  # refused before a byte went out: the host was not asked
+            if self._unanswered.get(host, 0) == 0:
+                self.silent_since.pop(host, None)
             return Outcome(push.tag, "refused", detail=str(exc))
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:  # refused, reset, timed out
             self.set_aside.add(push.endpoint)

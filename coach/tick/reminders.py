@@ -11,11 +11,12 @@ every step):
    Each device reached is added to the row's `sent_to` and committed as it happens (many
    per commit when they come together), and a push counts against the send concurrency
    until its device is recorded.
-4. finish: delivery status, dead subscriptions (404/410) deleted, and each reminder either
-   re-planned to its next occurrence or, after a 429/5xx/network failure, left due at a
-   back-off instant with the same planned_at (so the retry reuses the delivery row and
-   skips devices that already got it). The reminder row is written only while it still
-   holds this batch's lease: an edit made through the API meanwhile wins.
+4. finish: delivery status, dead subscriptions (404/410) deleted, endpoints that keep
+   giving no answer set aside for hours, and each reminder either re-planned to its next
+   occurrence or, after a 429/5xx/no answer, left due at a back-off instant with the
+   same planned_at (so the retry reuses the delivery row and skips devices that already
+   got it). The reminder row is written only while it still holds this batch's lease: an
+   edit made through the API meanwhile wins.
 
 Crash recovery, at least once: a process that dies mid-send leaves its reminders leased
 and their deliveries `sending`. When the lease runs out a later tick claims them again,
