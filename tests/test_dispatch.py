@@ -523,8 +523,8 @@ def hostile_person(client, hostile, reminders_at: datetime, n_reminders=20, n_de
 def test_a_hostile_accounts_hanging_endpoints_do_not_delay_an_honest_reminder(client, push, hostile):
     """20 reminders × 10 subscriptions at endpoints that never answer, made before an honest
     user's reminder at the same minute: the honest push goes out at once (before, 120 s
-    late: 16 hanging pushes at a time ahead of it), each hanging endpoint is tried once in
-    the tick, and the hostile reminders stay due with a back-off."""
+    late: 16 hanging pushes at a time ahead of it), each hanging endpoint is tried at most
+    once in the tick, and the hostile reminders stay due with a back-off."""
     attacker = hostile_person(client, hostile, Z("2026-06-01T00:00Z"))
     honest = person(client, push)
     rid = remind(client, honest, Z("2026-06-01T00:00Z"))
@@ -540,8 +540,10 @@ def test_a_hostile_accounts_hanging_endpoints_do_not_delay_an_honest_reminder(cl
     assert delay < 3, f"the honest reminder went out {delay:.1f} s into the tick"
     assert delivery.urgency == "high"
     assert report.counts["reminders"] == 1
-    # Set aside after its one try: never again in this tick (20 reminders, 1 request each).
-    assert [hostile.requests_to(d) for d in attacker["devices"]] == [1] * 10
+    # An endpoint (and soon the whole host) that gave no answer is set aside: never tried
+    # again in this tick, though each of the 20 reminders has a push for it.
+    tried = [hostile.requests_to(d) for d in attacker["devices"]]
+    assert max(tried) == 1 and sum(tried) >= 1, tried
     assert took < 25, f"the tick took {took:.1f} s"  # the attacker's own pushes: a few timeouts
     for r in attacker["reminders"]:
         row = reminder(r)

@@ -11,14 +11,17 @@ a push endpoint is a URL a user chose; an answer of 1 GB took the process to 2.9
 What one account (or one push host) can take from everyone else is bounded:
 - at most `ANSWER_LIMIT` bytes of any answer are read; a longer one closes the connection;
 - short connect and read timeouts (`DEFAULT_TIMEOUT`);
-- at most `per_host` requests at once to one push host (scheme, host, port), and at most
+- at most `per_host` requests at once to one push host (scheme, host, port) once it has
+  answered in this tick, and only `PROBE` to one that has not (yet, or for STALL_AFTER
+  seconds), so a host that holds connections open holds few of the others'; at most
   `per_owner` at once for one owner (the user): the rest wait without holding any of the
   `concurrency`, and the pushes start in round-robin order over the owners, so one user's
   many reminders and devices queue behind their own, not in front of everyone else's;
 - an endpoint that timed out or could not be reached is set aside for the rest of the
   tick (`set_aside`): its other pushes are answered `set_aside` without a request. The
   caller sets it aside for hours when it keeps failing (coach.tick.reminders). So is a
-  whole push host once `per_host` requests to it in a row went unanswered (a host that
+  whole push host once `per_host` requests to it in a row went unanswered (`PROBE` if it
+  never answered in this tick: a host that
   answers nobody: down, or an attacker's that only holds connections open).
 
 Why asyncio and aiohttp rather than a thread pool of requests.Sessions (design.md's
@@ -64,8 +67,10 @@ DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=10, connect=3, sock_connect=3, soc
 DEFAULT_CONCURRENCY = 16
 ANSWER_LIMIT = 4096  # bytes of an answer ever read: its status and a short reason are all we use
 # A batch is stalled when every push it still waits for goes to a host that has not
-# answered anything for this long (see Sending.stalled).
-STALL_AFTER = 1.0
+# answered anything for this long (see Sending.stalled). Short: taking one more batch
+# while a host is slow to answer costs little (see coach.tick.reminders.MAX_UNDER_WAY).
+STALL_AFTER = 0.25
+PROBE = 2  # requests at once to a host that has not answered in this tick, or has gone silent
 VAPID_LIFETIME = 12 * 60 * 60  # RFC 8292 allows up to 24 h
 MAX_RETRY_AFTER = 24 * 60 * 60
 
@@ -188,7 +193,8 @@ class Sender:
         self._unanswered: dict[str, int] = {}  # origin -> requests in a row without an answer
         # origin -> since when it has been asked without answering (monotonic); gone once it answers
         self.silent_since: dict[str, float] = {}
-        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._hosts: dict[str, _HostGate] = {}
+        self._answered: set[str] = set()  # origins that answered in this tick
         self._gate: asyncio.Semaphore | None = None  # the `concurrency`, shared by every batch
         self._loop: asyncio.AbstractEventLoop | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -270,7 +276,8 @@ class Sender:
             # The endpoint's, the owner's and the host's turn first: a push waiting for
             # those holds no place among the `concurrency`. One request at a time to an
             # endpoint, so one that times out is set aside before its next push is sent.
-            host = self._hosts.setdefault(origin(push.endpoint), asyncio.Semaphore(self.per_host))
+            name = origin(push.endpoint)
+            host = self._hosts.get(name) or self._hosts.setdefault(name, _HostGate(self, name))
             endpoint = endpoints.setdefault(push.endpoint, asyncio.Lock())
             async with endpoint, owner_gate(push), host, gate:
                 if recorder is not None and recorder.error is not None:
@@ -330,12 +337,25 @@ class Sender:
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:  # refused, reset, timed out
             self.set_aside.add(push.endpoint)
             self._unanswered[host] = self._unanswered.get(host, 0) + 1
-            if self._unanswered[host] >= self.per_host:
+            if self._unanswered[host] >= (self.per_host if host in self._answered else PROBE):
                 self.set_aside.add(host)
             return Outcome(push.tag, "timeout", detail=type(exc).__name__)
         self._unanswered[host] = 0
         self.silent_since.pop(host, None)
+        if host not in self._answered:
+            self._answered.add(host)
+            if host in self._hosts:
+                await self._hosts[host].wake()  # its limit grew: more may go now
         return _classify(push.tag, status, retry_after, answer)
+
+    def host_limit(self, host: str) -> int:
+        """Requests at once to `host` now: `per_host` while it answers, else PROBE."""
+        if host not in self._answered:
+            return min(PROBE, self.per_host)
+        since = self.silent_since.get(host)
+        if since is not None and time.monotonic() - since >= STALL_AFTER:
+            return min(PROBE, self.per_host)
+        return self.per_host
 
 
 async def _read_some(response: aiohttp.ClientResponse, limit: int) -> bytes:
@@ -350,6 +370,30 @@ async def _read_some(response: aiohttp.ClientResponse, limit: int) -> bytes:
     if not response.content.at_eof():
         response.close()  # not released for reuse: the rest is never read
     return answer
+
+
+class _HostGate:
+    """The requests at once to one push host, up to `Sender.host_limit` (which grows once
+    the host answers, and shrinks while it is silent)."""
+
+    def __init__(self, sender: Sender, host: str):
+        self.sender, self.host = sender, host
+        self.in_flight = 0
+        self.changed = asyncio.Condition()
+
+    async def __aenter__(self) -> None:
+        async with self.changed:
+            await self.changed.wait_for(lambda: self.in_flight < self.sender.host_limit(self.host))
+            self.in_flight += 1
+
+    async def __aexit__(self, *exc) -> None:
+        async with self.changed:
+            self.in_flight -= 1
+            self.changed.notify_all()
+
+    async def wake(self) -> None:
+        async with self.changed:
+            self.changed.notify_all()
 
 
 class _Recorder:
