@@ -389,11 +389,16 @@ class _HostGate:
     async def __aexit__(self, *exc) -> None:
         async with self.changed:
             self.in_flight -= 1
-            self.changed.notify_all()
+            self._wake()
 
     async def wake(self) -> None:
         async with self.changed:
-            self.changed.notify_all()
+            self._wake()
+
+    def _wake(self) -> None:
+        # As many waiters as may go now, first come first: waking all of them (thousands
+        # wait on a big push service) at every answer would cost O(n²).
+        self.changed.notify(max(0, self.sender.host_limit(self.host) - self.in_flight))
 
 
 class _Recorder:
