@@ -20,9 +20,11 @@ What one account (or one push host) can take from everyone else is bounded:
 - an endpoint that timed out or could not be reached is set aside for the rest of the
   tick (`set_aside`): its other pushes are answered `set_aside` without a request. The
   caller sets it aside for hours when it keeps failing (coach.tick.reminders). So is a
-  whole push host once `per_host` requests to it in a row went unanswered (`PROBE` if it
-  never answered in this tick: a host that
-  answers nobody: down, or an attacker's that only holds connections open).
+  whole push host once requests to it in a row went unanswered: `per_host` of them if it
+  answered earlier in this tick, `PROBE` if it never did (down, or an attacker's host
+  that only holds connections open);
+- `submit` lets the caller go on with the next batch while one is stalled on such a host
+  (`Sending.stalled`).
 
 Why asyncio and aiohttp rather than a thread pool of requests.Sessions (design.md's
 first idea): measured on this 2-core machine against the loopback push service, the
