@@ -169,14 +169,14 @@ def run_tick(phases: Phases, batch_size: int | None) -> tuple[float, dict]:
     if batch_size:
         send.BATCH_SIZE = batch_size
         send.send_due.__kwdefaults__["batch_size"] = batch_size
-    claim = send._claim_batch
+    opened = send._open_batch  # called right after each batch's claim (coach.tick.claims)
 
-    def claim_and_mark(*args, **kwargs):
+    def open_and_mark(*args, **kwargs):
         phases.per_batch.append(phases.statements)
-        return claim(*args, **kwargs)
+        return opened(*args, **kwargs)
 
-    send._claim_batch = claim_and_mark
-    phases.wrap(send, "_claim_batch", "claim (select, insert claims, re-plan, commit)")
+    send._open_batch = open_and_mark
+    phases.wrap(send, "_open_batch", "after the claim: select users, insert deliveries, commit")
     phases.wrap(send, "gather", "gather (SQL sums)")
     phases.wrap(render.Composer, "view", "content (view model)")
     phases.wrap(render.Composer, "text", "render text")

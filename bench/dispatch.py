@@ -11,12 +11,18 @@ device must have exactly one.
 Goal: 10,000 pushes in ≤ 10 s on this 2-core machine and ≥ 0.5 of the floor; with two
 scheduler processes on PostgreSQL, faster than one.
 
+Then the same tick with `--hostile` % more users (default 5) whose one subscription is at
+an attacker's push host that reads each request and never answers (its own process): the
+honest pushes/s (honest pushes over the time to the last one) and their worst delay,
+beside the same figures of the run without them. Goal: within 10 %.
+
     .venv/bin/python bench/dispatch.py                              # SQLite, one process
     .venv/bin/python bench/dispatch.py --postgres URL --processes 2 # one, then two processes
 """
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import multiprocessing as mp
@@ -38,17 +44,17 @@ PUBLIC_URL = "https://coach.example"
 # --- the push service, in a process of its own ------------------------------------------------
 
 
-def _service_main(conn) -> None:
+def _service_main(conn, hang: bool = False) -> None:
     from tests.helpers.push import PushService
 
-    service = PushService(verify=False).start()
+    service = PushService(verify=False, hang_all=hang).start()
     conn.send(service.port)
     while True:
         command = conn.recv()
         if command == "count":
             conn.send(len(service.received))
         elif command == "dump":
-            conn.send([(r.endpoint, r.headers, r.body, r.answered) for r in service.received])
+            conn.send([(r.endpoint, r.headers, r.body, r.answered, r.at) for r in service.received])
         elif command == "clear":
             service.clear()
             conn.send(True)
@@ -85,10 +91,10 @@ class ChildServer:
 
 
 class ServiceProcess(ChildServer):
-    """The loopback push service."""
+    """The loopback push service (`hang`: one that never answers)."""
 
-    def __init__(self):
-        super().__init__(_service_main)
+    def __init__(self, hang: bool = False):
+        super().__init__(functools.partial(_service_main, hang=hang))
         self.origin = f"http://127.0.0.1:{self.port}"
 
 
@@ -114,7 +120,7 @@ def _tick_main(env: dict, ready, go, results) -> None:
         results.put((report.counts.get("reminders", 0), time.perf_counter() - started))
 
 
-def run_ticks(env: dict, processes: int) -> tuple[float, list]:
+def run_ticks(env: dict, processes: int) -> tuple[float, list, float]:
     ctx = mp.get_context("spawn")
     ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
     procs = [ctx.Process(target=_tick_main, args=(env, ready, go, results)) for _ in range(processes)]
@@ -122,13 +128,13 @@ def run_ticks(env: dict, processes: int) -> tuple[float, list]:
         p.start()
     for _ in procs:
         ready.get(timeout=120)
-    started = time.perf_counter()
+    started, wall = time.perf_counter(), time.time()
     go.set()
     outcome = [results.get(timeout=600) for _ in procs]
     elapsed = time.perf_counter() - started
     for p in procs:
         p.join(30)
-    return elapsed, outcome
+    return elapsed, outcome, wall
 
 
 # --- the floor ---------------------------------------------------------------------------------
@@ -187,8 +193,9 @@ def make_database(postgres: str | None, workdir: Path):
     return private_database(postgres, "coach_bench")
 
 
-def reset_due(app, rids) -> None:
-    """Make the same reminders due again (for a second round over the same data)."""
+def reset_due(app, rids, off=()) -> None:
+    """Make these reminders due again (for another round over the same data), and those
+    in `off` not due at all."""
     from sqlalchemy import delete, update
 
     from coach.extensions import db
@@ -196,13 +203,20 @@ def reset_due(app, rids) -> None:
 
     with app.app_context():
         db.session.execute(delete(ReminderDelivery))
-        db.session.execute(update(Reminder).values(next_fire_at=DUE, planned_at=DUE, attempts=0))
+        for ids, due in ((rids, DUE), (off, None)):
+            for start in range(0, len(ids), 5000):
+                db.session.execute(
+                    update(Reminder)
+                    .where(Reminder.id.in_(ids[start : start + 5000]))
+                    .values(next_fire_at=due, planned_at=due, attempts=0)
+                )
         db.session.commit()
         db.engine.dispose()
 
 
-def check_log(service: ServiceProcess, devices, public_key: str) -> tuple[int, int]:
-    """Every recorded message verified and decrypted; each device exactly once."""
+def check_log(service: ServiceProcess, devices, public_key: str, wall: float) -> tuple[int, int, float]:
+    """Every recorded message verified and decrypted; each device exactly once. Returns
+    (messages, devices, seconds from `wall`, the tick's start, to the last message)."""
     from collections import Counter
 
     from tests.helpers.push import Received, check_request
@@ -210,13 +224,13 @@ def check_log(service: ServiceProcess, devices, public_key: str) -> tuple[int, i
     by_endpoint = {d.endpoint: d for d in devices}
     log = service.ask("dump")
     seen = Counter()
-    for endpoint, headers, body, answered in log:
+    for endpoint, headers, body, answered, _at in log:
         assert answered == 201, (endpoint, answered)
         check_request(Received(endpoint, headers, body, 0.0, answered), by_endpoint, service.origin, public_key)
         seen[endpoint] += 1
     assert set(seen) == set(by_endpoint), f"{len(by_endpoint) - len(seen)} devices got nothing"
     assert set(seen.values()) == {1}, "some device got a message twice"
-    return len(log), len(seen)
+    return len(log), len(seen), max(at for *_, at in log) - wall
 
 
 # --- main --------------------------------------------------------------------------------------
@@ -228,6 +242,7 @@ def main() -> int:
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL URL (a database is made and dropped)")
     parser.add_argument("--processes", type=int, default=1, help="scheduler processes (>1: also runs 1 first)")
     parser.add_argument("--concurrency", type=int, help="pushes in flight per process (default: the app's)")
+    parser.add_argument("--hostile", type=float, default=5, help="%% more users at a hanging push host (0: no such run)")
     args = parser.parse_args()
     if args.processes > 1 and not args.postgres:
         parser.error("several scheduler processes need --postgres (SQLite has one writer)")
@@ -240,6 +255,7 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="coach-bench-"))
     service = ServiceProcess()
+    attacker = ServiceProcess(hang=True)
     database_url, drop = make_database(args.postgres, workdir)
     try:
         key = ec.generate_private_key(ec.SECP256R1())
@@ -271,7 +287,19 @@ def main() -> int:
         app = create_app()
         with app.app_context():
             db.create_all()
-            rids = seed_due_reminders(devices, DUE)
+            # The hostile users' (for the last run) among the others, one in every 1/hostile.
+            n_hostile = round(args.users * args.hostile / 100)
+            every = max(1, round(args.users / n_hostile)) if n_hostile else 0
+            hostile_devices = [Device(f"{attacker.origin}/push/h{i}") for i in range(n_hostile)]
+            everyone, hostile_at = [], set()
+            for i, dev in enumerate(devices):
+                everyone.append(dev)
+                if every and (i + 1) % every == 0 and len(hostile_at) < n_hostile:
+                    hostile_at.add(len(everyone))
+                    everyone.append(hostile_devices[len(hostile_at) - 1])
+            all_rids = seed_due_reminders(everyone, DUE)
+            rids = [r for i, r in enumerate(all_rids) if i not in hostile_at]
+            hostile_rids = [r for i, r in enumerate(all_rids) if i in hostile_at]
             user = db.session.scalar(db.select(User).limit(1))
             payload = json.dumps(reminders.message(get_routine(user, "resonance"), PUBLIC_URL), separators=(",", ":")).encode()
             db.engine.dispose()
@@ -286,6 +314,7 @@ def main() -> int:
 
         print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
         floor_before = measure_floor()
+        reset_due(app, rids, off=hostile_rids)  # the run without them first
 
         rounds = [1] if args.processes == 1 else [1, args.processes]
         measured = []
@@ -294,11 +323,24 @@ def main() -> int:
                 reset_due(app, rids)
                 service.ask("clear")
             cpu_before = service.cpu_seconds()
-            elapsed, outcome = run_ticks(env, processes)
+            elapsed, outcome, wall = run_ticks(env, processes)
             service_cpu = service.cpu_seconds() - cpu_before
-            received, distinct = check_log(service, devices, public)
+            received, distinct, last = check_log(service, devices, public, wall)
             service.ask("clear")
-            measured.append((processes, elapsed, outcome, received, distinct, service_cpu))
+            measured.append((processes, elapsed, outcome, received, distinct, service_cpu, last))
+        # With hostile users: their endpoints at a host that never answers.
+        hostile_run = None
+        if n_hostile:
+            reset_due(app, rids + hostile_rids)
+            service.ask("clear")
+            elapsed, outcome, wall = run_ticks(env, 1)
+            received, distinct, last = check_log(service, devices, public, wall)
+            hostile_run = (elapsed, received, distinct, last, attacker.ask("count"))
+            # The run without them once more: the machine's load drifts; compare with both.
+            reset_due(app, rids, off=hostile_rids)
+            service.ask("clear")
+            _, _, wall = run_ticks(env, 1)
+            clean_again = check_log(service, devices, public, wall)
         # The floor before and after the ticks: other work on the machine moves both.
         floor_after = measure_floor()
         floor_rate = (floor_before + floor_after) / 2
@@ -308,7 +350,7 @@ def main() -> int:
             flush=True,
         )
         results = {}
-        for processes, elapsed, outcome, received, distinct, service_cpu in measured:
+        for processes, elapsed, outcome, received, distinct, service_cpu, _last in measured:
             sent = sum(n for n, _ in outcome)
             rate = received / elapsed
             results[processes] = elapsed
@@ -329,7 +371,26 @@ def main() -> int:
         if len(results) > 1:
             speedup = results[1] / results[rounds[-1]]
             print(f"  {rounds[-1]} processes vs 1: {speedup:.2f}× ({'faster' if speedup > 1 else 'NOT faster'})")
+        if hostile_run:
+            _, _, _, clean_received, _, _, clean_first = measured[0]
+            clean_last = (clean_first + clean_again[2]) / 2
+            elapsed, received, distinct, last, tried = hostile_run
+            clean_rate, rate = clean_received / clean_last, received / last
+            print(
+                f"honest pushes, 1 process: without hostile users {clean_rate:,.0f}/s, worst delay {clean_last:.2f} s "
+                f"(mean of the runs before and after: {clean_first:.2f} s, {clean_again[2]:.2f} s); "
+                f"with {n_hostile:,} hostile users ({args.hostile:g} %, hanging endpoints) {rate:,.0f}/s, "
+                f"worst delay {last:.2f} s; ratio {rate / clean_rate:.2f} "
+                f"(the tick {elapsed:.2f} s; {tried} requests reached the hanging host)",
+                flush=True,
+            )
+            print(
+                f"  goal: honest pushes/s and worst delay within 10 %: "
+                f"{'yes' if rate >= 0.9 * clean_rate and last <= 1.1 * clean_last and distinct == args.users else 'NO'}",
+                flush=True,
+            )
     finally:
+        attacker.stop()
         service.stop()
         if drop:
             drop()

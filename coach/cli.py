@@ -10,6 +10,7 @@ from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
 from .models import utcnow
+from .tick.lease import stopping
 from .tick.scheduler import make_scheduler, tick
 from .timeutil import parse_instant
 
@@ -42,13 +43,15 @@ def scheduler_command():
     scheduler = make_scheduler(current_app._get_current_object(), blocking=True)
 
     def stop(signum, _frame):
-        # Graceful: no new tick starts, and the running one finishes the rows it claimed.
-        click.echo(f"scheduler: {signal.Signals(signum).name}, finishing the current tick…")
+        # Graceful: the running tick finishes the batch it claimed and claims no more (the
+        # rest stays due for the next scheduler), and no new tick starts.
+        click.echo(f"scheduler: {signal.Signals(signum).name}, finishing the current batch…")
+        stopping.set()
         scheduler.shutdown(wait=True)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    click.echo("scheduler: ticking every 30 s; SIGTERM or Ctrl-C stops it after the current tick")
+    click.echo("scheduler: ticking every 30 s; SIGTERM or Ctrl-C stops it after the current batch")
     scheduler.start()
     click.echo("scheduler: stopped")
 

@@ -65,6 +65,9 @@ def from_env(instance_path: str) -> dict:
         **{name: os.environ.get(name, default) for name, default in LIMITS.items()},
         # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none trusted).
         "COACH_TRUSTED_PROXIES": int(os.environ.get("COACH_TRUSTED_PROXIES", "0")),
+        # The tick's reminders: claimed this many at a time, sent this many pushes at once.
+        "COACH_DISPATCH_BATCH": int(os.environ.get("COACH_DISPATCH_BATCH", "500")),
+        "COACH_PUSH_CONCURRENCY": int(os.environ.get("COACH_PUSH_CONCURRENCY", "16")),
         "TOKEN_TTL_DAYS": int(os.environ.get("COACH_TOKEN_TTL_DAYS", "30")),
         # Insights answers each worker keeps (4 KB for 90 days, 8 KB for a year); 0 keeps none.
         "COACH_INSIGHTS_CACHE_SIZE": int(os.environ.get("COACH_INSIGHTS_CACHE_SIZE", "4096")),

@@ -13,6 +13,7 @@ import pytest
 from py_vapid import Vapid
 
 from coach.tick import digests as send
+from coach.tick.claims import LEASE
 from coach.extensions import db
 from coach.models import DigestDelivery
 from coach.push.sender import Push, Sender
@@ -63,7 +64,9 @@ def test_never_more_than_the_concurrency_delivered_and_not_yet_recorded():
             unrecorded_seen.append(len(service.received) - len(recorded))
             recorded.extend(o.tag for o in outcomes)
 
-        with Sender(_vapid(), "mailto:ops@coach.example", ["127.0.0.1"], concurrency=concurrency) as sender:
+        with Sender(
+            _vapid(), "mailto:ops@coach.example", ["127.0.0.1"], concurrency=concurrency, per_host=concurrency
+        ) as sender:  # one push host, allowed the whole window
             outcomes = sender.send_all(pushes, record=write)
 
     assert [o.status for o in outcomes] == ["delivered"] * 60
@@ -109,7 +112,7 @@ def test_a_write_is_awaited_even_when_the_budget_runs_out():
 
     with PushService(verify=False) as service:
         pushes = _pushes(service, 3)
-        with Sender(_vapid(), "mailto:ops@coach.example", ["127.0.0.1"], concurrency=3) as sender:
+        with Sender(_vapid(), "mailto:ops@coach.example", ["127.0.0.1"], concurrency=3, per_host=3) as sender:
             outcomes = sender.send_all(pushes, budget=0.3, record=slow_write)
     assert [o.status for o in outcomes] == ["delivered"] * 3
     assert sorted(recorded) == [0, 1, 2]
@@ -139,7 +142,7 @@ def test_a_week_left_sending_by_a_dead_process_is_sent_when_the_lease_runs_out(c
     assert smtp_server.received == []
     assert deliveries(ann) == [("2026-W47", "sending")]
     lease = user_of(ann).digest_next_at
-    assert SEND + send.LEASE <= lease < SEND + send.LEASE + timedelta(seconds=30)
+    assert SEND + LEASE <= lease < SEND + LEASE + timedelta(seconds=30)
 
     tick(SEND + timedelta(seconds=30))  # the lease holds: no other tick takes it
     assert smtp_server.received == []

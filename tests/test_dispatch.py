@@ -7,9 +7,11 @@ Europe/Berlin on 29 March and 25 October.
 """
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import aiohttp
 import pytest
 from sqlalchemy import select
 
@@ -163,7 +165,7 @@ def test_the_message_every_device_gets(client, push):
             "url": "https://coach.example/#/session/resonance",
         }
         assert msg.payload["body"] and "cure" not in msg.payload["body"].lower()
-        assert msg.urgency == "normal" and 0 < msg.ttl <= 4 * 3600
+        assert msg.urgency == "high" and 0 < msg.ttl <= 4 * 3600  # time-critical (api.md)
         assert got[f"r{plain}"].payload["routine"] is None
         assert got[f"r{plain}"].payload["url"] == "https://coach.example/"
         assert msg.claims["sub"].startswith("mailto:")
@@ -496,3 +498,91 @@ def test_a_device_that_changed_hands_gets_only_the_new_owners_reminders(client, 
     tick(Z("2026-06-01T05:30Z"))
     assert [d.topic for d in push.delivered_to(dev)] == [f"r{b}"]
     assert [d.status for d in deliveries(a)] == ["no_device"]
+
+
+# --- one account cannot slow anyone else ---------------------------------------------------------
+
+
+@pytest.fixture
+def hostile(app):
+    """A push service the attacker runs: every endpoint reads the request and never answers."""
+    with PushService(app_server_key=vapid.public_key(vapid.load(app))) as service:
+        yield service
+
+
+def hostile_person(client, hostile, reminders_at: datetime, n_reminders=20, n_devices=10):
+    who = signup(client)
+    who["devices"] = []
+    for _ in range(n_devices):
+        dev = hostile.device()
+        hostile.hang(dev)
+        assert client.post("/api/push/subscriptions", json=dev.subscription(), headers=who["headers"]).status_code == 201
+        who["devices"].append(dev)
+    who["reminders"] = [remind(client, who, reminders_at, local_time=f"07:{30:02d}") for _ in range(n_reminders)]
+    return who
+
+
+def test_a_hostile_accounts_hanging_endpoints_do_not_delay_an_honest_reminder(client, push, hostile):
+    """20 reminders × 10 subscriptions at endpoints that never answer, made before an honest
+    user's reminder at the same minute: the honest push goes out at once (before, 120 s
+    late: 16 hanging pushes at a time ahead of it), each hanging endpoint is tried at most
+    once in the tick, and the hostile reminders stay due with a back-off."""
+    attacker = hostile_person(client, hostile, Z("2026-06-01T00:00Z"))
+    honest = person(client, push)
+    rid = remind(client, honest, Z("2026-06-01T00:00Z"))
+    at = reminder(rid).next_fire_at
+    assert {reminder(r).next_fire_at for r in attacker["reminders"]} == {at}
+
+    started = time.time()
+    report = tick(at)
+    took = time.time() - started
+    [delivery] = push.delivered_to(honest["devices"][0])
+    [honest_request] = [r for r in push.received if r.endpoint == honest["devices"][0].endpoint]
+    delay = honest_request.at - started
+    assert delay < 3, f"the honest reminder went out {delay:.1f} s into the tick"
+    assert delivery.urgency == "high"
+    assert report.counts["reminders"] == 1
+    # An endpoint (and soon the whole host) that gave no answer is set aside: never tried
+    # again in this tick, though each of the 20 reminders has a push for it.
+    tried = [hostile.requests_to(d) for d in attacker["devices"]]
+    assert max(tried) == 1 and sum(tried) >= 1, tried
+    assert took < 25, f"the tick took {took:.1f} s"  # the attacker's own pushes: a few timeouts
+    for r in attacker["reminders"]:
+        row = reminder(r)
+        assert row.next_fire_at == at + timedelta(seconds=30) and row.planned_at == at and row.attempts == 1
+    assert reminder(rid).next_fire_at == at + timedelta(days=1)
+
+
+def test_an_endpoint_that_keeps_timing_out_is_set_aside_for_hours(client, push, hostile, monkeypatch):
+    """Three ticks in a row without an answer: the endpoint is set aside (1 h, then 2 h …),
+    not tried meanwhile, and an answer later brings it back."""
+    monkeypatch.setattr(dispatch, "PUSH_TIMEOUT", aiohttp.ClientTimeout(total=1, sock_read=0.3))
+    who = hostile_person(client, hostile, Z("2026-06-01T00:00Z"), n_reminders=1, n_devices=1)
+    [dev] = who["devices"]
+    [rid] = who["reminders"]
+    at = reminder(rid).next_fire_at
+
+    def sub() -> PushSubscription:
+        db.session.expire_all()
+        return db.session.scalar(select(PushSubscription).where(PushSubscription.endpoint == dev.endpoint))
+
+    t = at
+    for n in (1, 2):
+        tick(t)
+        assert (sub().failures, sub().set_aside_until, hostile.requests_to(dev)) == (n, None, n)
+        t = reminder(rid).next_fire_at
+    tick(t)
+    assert (sub().failures, sub().set_aside_until, hostile.requests_to(dev)) == (3, t + timedelta(hours=1), 3)
+    t = reminder(rid).next_fire_at  # the occurrence's own back-off goes on
+    tick(t)  # within the hour: not tried; with no other device the reminder moves on to tomorrow
+    assert hostile.requests_to(dev) == 3
+    assert reminder(rid).next_fire_at == at + timedelta(days=1)
+    tick(at + timedelta(days=1))  # the hour is over: tried again, and set aside for twice as long
+    assert (sub().failures, sub().set_aside_until, hostile.requests_to(dev)) == (4, at + timedelta(days=1, hours=2), 4)
+    hostile.stop_hanging(dev)  # the device is back: an answer resets the count
+    t = reminder(rid).next_fire_at
+    while len(hostile.delivered_to(dev)) == 0 and t < at + timedelta(days=3):
+        tick(t)
+        t = reminder(rid).next_fire_at
+    assert len(hostile.delivered_to(dev)) == 1 and t == at + timedelta(days=3)
+    assert (sub().failures, sub().set_aside_until) == (0, None)

@@ -48,6 +48,11 @@ class PushSubscription(db.Model):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The sign-in that subscribed this browser: signing that device out removes it too.
     auth_token_id: Mapped[int | None] = mapped_column(ForeignKey("auth_tokens.id", ondelete="CASCADE"), index=True)
+    # Pushes in a row that got no answer in time or could not connect; a delivery resets
+    # it. From the third on, the endpoint is set aside until `set_aside_until` (hours,
+    # growing), so a dead or hostile endpoint does not hold the tick up every time.
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    set_aside_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ReminderDelivery(db.Model):

@@ -165,12 +165,15 @@ def guard_middleware(insecure_hosts: frozenset[str]):
     return middleware
 
 
-def guarded_client_session(insecure_hosts: Iterable[str], connections: int = 16) -> ClientSession:
+def guarded_client_session(insecure_hosts: Iterable[str], connections: int = 16, per_host: int = 0) -> ClientSession:
     """An aiohttp.ClientSession for pushes: guarded resolver and middleware, no proxies from
-    the environment (a proxy would hide the real peer), no cookies. Create it inside the
+    the environment (a proxy would hide the real peer), no cookies, at most `connections`
+    connections and `per_host` to one host (0: no cap of its own). Create it inside the
     event loop that uses it."""
     allowed = insecure_set(insecure_hosts)
-    connector = TCPConnector(resolver=GuardedResolver(allowed), limit=connections, ttl_dns_cache=60)
+    connector = TCPConnector(
+        resolver=GuardedResolver(allowed), limit=connections, limit_per_host=per_host, ttl_dns_cache=60
+    )
     return ClientSession(
         connector=connector,
         middlewares=(guard_middleware(allowed),),

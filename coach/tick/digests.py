@@ -1,12 +1,11 @@
 """The tick's digest step: claim the due summaries, send them, record them, plan the next.
 
-Per batch of users (design.md, the database is the queue; the same scheme as reminders):
-1. claim: one UPDATE moves the due users' `digest_next_at` (`digest_enabled` and due) to a
-   lease instant (5 min ahead on the tick's clock, this batch's own: coach.tick.lease), keeps
-   the occurrence in `digest_planned_at`, and RETURNs them; on PostgreSQL its subquery is
-   `FOR UPDATE SKIP LOCKED` so parallel schedulers take different users, on SQLite it is a
-   compare-and-set. Then the delivery row of each (user, ISO week of the local send date)
-   is inserted `sending` with `ON CONFLICT DO NOTHING`; commit. A week whose row is already
+Per batch of users (design.md, the database is the queue; claimed, leased and recorded by
+coach.tick.claims, as reminders are):
+1. claim: the due users' `digest_next_at` (`digest_enabled` and due) becomes this batch's
+   lease instant, and `digest_planned_at` keeps the occurrence. Then the delivery row of
+   each (user, ISO week of the local send date) is inserted `sending` under that unique
+   key (a week recorded already is not inserted again); commit. A week whose row is already
    final (sent, skipped, failed, stale) is not sent again; one still `sending` was being
    sent by a process that died (a live one would still hold the user's lease) and is sent
    again now.
@@ -41,10 +40,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 
-from .. import dialect
-from ..dialect import insert
 from ..digest.content import RoutineBook
 from ..digest.gather import Target, gather
 from ..digest.period import covered_monday
@@ -54,7 +51,8 @@ from ..mail import BackgroundSender, ConnectionFailure, PermanentFailure, Tempor
 from ..models import DigestDelivery, User
 from ..planning import delivery_week, next_send
 from ..timeutil import zone
-from .lease import TickClock, lease_from, stopping
+from .claims import Queue, record_once
+from .lease import TickClock
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +61,6 @@ STALE_AFTER = timedelta(days=2)
 MIN_RETRY_DELAY = timedelta(seconds=1)  # never again within the same tick
 MAX_RETRY_DELAY = timedelta(hours=1)
 DETAIL_MAX = 500
-LEASE = timedelta(minutes=5)
 # Sending stops this long before the lease ends: a message already started may take a
 # few SMTP commands of up to 30 s each (coach.mail's default timeout) to finish.
 LEASE_MARGIN = timedelta(seconds=90)
@@ -72,6 +69,7 @@ MARK_WINDOW = 4
 
 D = DigestDelivery.__table__
 U = User.__table__
+QUEUE = Queue(U, due="digest_next_at", planned="digest_planned_at", ready=(U.c.digest_enabled.is_(True),), tiebreak=(U.c.id,))
 
 
 @dataclass
@@ -130,10 +128,8 @@ def send_due(now: datetime, *, batch_size: int = BATCH_SIZE, transport=None) -> 
     composer = None  # set up on the first batch: most ticks find nothing due
     report = DigestReport()
     clock = TickClock(now)
-    while not stopping.is_set():
-        batch = _claim_batch(now, clock, batch_size, report)
-        if not batch.size:
-            break
+    for claimed, lease in QUEUE.batches(now, clock, batch_size, (U.c.id, U.c.digest_planned_at)):
+        batch = _open_batch(dict(claimed), lease, now, report)
         outcomes = _Outcomes()
         if batch.claims:
             composer = composer or Composer(app)
@@ -144,26 +140,9 @@ def send_due(now: datetime, *, batch_size: int = BATCH_SIZE, transport=None) -> 
     return report
 
 
-def _claim_batch(now: datetime, clock: TickClock, batch_size: int, report: DigestReport) -> Batch:
-    batch = Batch(lease=lease_from(clock(), LEASE))
-    due = (
-        select(U.c.id)
-        .where(U.c.digest_enabled.is_(True), U.c.digest_next_at <= now)
-        .order_by(U.c.digest_next_at, U.c.id)
-        .limit(batch_size)
-    )
-    if dialect.name() == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    claimed = db.session.execute(
-        update(U)
-        .where(U.c.id.in_(due), U.c.digest_next_at <= now)
-        .values(digest_next_at=batch.lease, digest_planned_at=func.coalesce(U.c.digest_planned_at, U.c.digest_next_at))
-        .returning(U.c.id, U.c.digest_planned_at)
-    ).all()
-    if not claimed:
-        db.session.rollback()
-        return batch
-    planned_at = dict(claimed)
+def _open_batch(planned_at: dict[int, datetime], lease: datetime, now: datetime, report: DigestReport) -> Batch:
+    """The claimed users' weeks: each recorded `sending` (or `stale`), or found recorded."""
+    batch = Batch(lease=lease)
     users = db.session.scalars(
         select(User).where(User.id.in_(planned_at)).execution_options(populate_existing=True)
     ).all()
@@ -186,8 +165,7 @@ def _claim_batch(now: datetime, clock: TickClock, batch_size: int, report: Diges
             iso_week=week,
         )
     batch.size = len(users)
-    stmt = insert(D).on_conflict_do_nothing(index_elements=["user_id", "iso_week"]).returning(D.c.user_id, D.c.status)
-    won = dict(db.session.execute(stmt, rows).all())  # executemany: one multi-row INSERT per page
+    won = dict(record_once(D, ("user_id", "iso_week"), rows, (D.c.user_id, D.c.status)))
     report.stale += sum(1 for status in won.values() if status == "stale")
     batch.claims = [candidates[user_id] for user_id, status in won.items() if status == "sending"]
     taken = [candidates[user_id] for user_id in candidates if user_id not in won]
@@ -384,7 +362,7 @@ def retry_at(planned_at: datetime, now: datetime) -> datetime:
 def _record(batch: Batch, outcomes: _Outcomes, now: datetime) -> None:
     """A constant number of statements whatever the batch holds (executemany)."""
     this_week = and_(D.c.user_id == bindparam("b_user"), D.c.iso_week == bindparam("b_week"))
-    still_ours = and_(U.c.id == bindparam("b_user"), U.c.digest_next_at == batch.lease)  # an edit meanwhile wins
+    still_ours = and_(U.c.id == bindparam("b_user"), QUEUE.held(batch.lease))  # an edit meanwhile wins
     finals = batch.finals + outcomes.final
     if finals:
         db.session.execute(

@@ -1,12 +1,9 @@
 """The reminder step of the tick: the database is the queue (design.md, The scheduler).
 
-Per batch of due reminders:
-1. claim: one UPDATE moves their `next_fire_at` to a lease instant (5 min ahead on the
-   tick's clock, this batch's own: coach.tick.lease) and RETURNs them; on PostgreSQL its
-   subquery is `SELECT … FOR UPDATE SKIP LOCKED`, so concurrent scheduler processes
-   each take other rows; on SQLite the statement is a compare-and-set
-   (`next_fire_at <= now` is checked again under SQLite's single writer lock). Committed
-   at once, so other processes see the lease, not a due row.
+Per batch of due reminders (claim, lease and record as coach.tick.claims does them for
+every step):
+1. claim: the due reminders' `next_fire_at` becomes this batch's lease instant, and
+   `planned_at` keeps the occurrence.
 2. record: a `ReminderDelivery(reminder, planned_at)` row, unique, with status `sending`,
    is inserted and committed BEFORE any push goes out.
 3. send to every subscription of the user, concurrently (coach.push.sender): the slow
@@ -14,11 +11,12 @@ Per batch of due reminders:
    Each device reached is added to the row's `sent_to` and committed as it happens (many
    per commit when they come together), and a push counts against the send concurrency
    until its device is recorded.
-4. finish: delivery status, dead subscriptions (404/410) deleted, and each reminder either
-   re-planned to its next occurrence or, after a 429/5xx/network failure, left due at a
-   back-off instant with the same planned_at (so the retry reuses the delivery row and
-   skips devices that already got it). The reminder row is written only while it still
-   holds this batch's lease: an edit made through the API meanwhile wins.
+4. finish: delivery status, dead subscriptions (404/410) deleted, endpoints that keep
+   giving no answer set aside for hours, and each reminder either re-planned to its next
+   occurrence or, after a 429/5xx/no answer, left due at a back-off instant with the
+   same planned_at (so the retry reuses the delivery row and skips devices that already
+   got it). The reminder row is written only while it still holds this batch's lease: an
+   edit made through the API meanwhile wins.
 
 Crash recovery, at least once: a process that dies mid-send leaves its reminders leased
 and their deliveries `sending`. When the lease runs out a later tick claims them again,
@@ -37,28 +35,30 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections import Counter, defaultdict
+from concurrent.futures import FIRST_COMPLETED
+from concurrent.futures import wait as wait_for_any
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
 from flask import current_app
-from sqlalchemy import and_, any_, bindparam, delete, or_, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 
-from .. import dialect, planning
+from .. import planning
 from .. import reminders as reminder_service
-from ..dialect import insert
 from ..extensions import db
 from ..models import PracticeSession, PushSubscription, Reminder, ReminderDelivery, User
 from ..push import vapid as vapid_keys
-from ..push.sender import DEFAULT_CONCURRENCY, DEFAULT_TTL, Outcome, Push, Sender
-from .lease import TickClock, lease_from, stopping
+from ..push.sender import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, DEFAULT_TTL, Outcome, Push, Sender, Sending
+from ..routines.catalogue import BUILTIN_SLUGS
+from ..routines.service import get_routine
+from .claims import Queue, among, record_once
+from .lease import TickClock
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
 LEASE_MARGIN = timedelta(seconds=45)  # a batch's sending stops this long before its lease ends
 STALE_AFTER = timedelta(hours=1)
 PRACTISED_WITHIN = timedelta(hours=2)
@@ -67,6 +67,18 @@ BATCH_SIZE = 500
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(minutes=15)
+# An endpoint with this many pushes in a row unanswered (timed out or unreachable) is set
+# aside for SET_ASIDE_FIRST, twice as long after each further one, at most SET_ASIDE_CAP.
+SET_ASIDE_AFTER = 3
+SET_ASIDE_FIRST = timedelta(hours=1)
+SET_ASIDE_CAP = timedelta(hours=24)
+PUSH_TIMEOUT = DEFAULT_TIMEOUT
+# Batches under way at once. A batch waits for its slowest push; while every push it still
+# waits for goes to a host that answers nobody (Sending.stalled: down, or an attacker's),
+# the next batch is claimed and sent meanwhile, so that host's timeouts cost the others
+# nothing. Otherwise one at a time: a graceful stop finishes the batch under way (and any
+# stalled ones, which end by their timeouts).
+MAX_UNDER_WAY = 8
 
 # A delivery row in these states is sent on to the devices not in its `sent_to`: `retry`
 # after a 429/5xx, `sending` when the process sending it died (its lease ran out).
@@ -75,6 +87,8 @@ RESUMABLE = ("retry", "sending")
 R = Reminder.__table__
 D = ReminderDelivery.__table__
 S = PushSubscription.__table__
+QUEUE = Queue(R, due="next_fire_at", planned="planned_at")
+CLAIMED = (R.c.id, R.c.user_id, R.c.local_time, R.c.weekdays, R.c.routine, R.c.planned_at, R.c.attempts)
 
 
 @dataclass
@@ -107,16 +121,22 @@ class _Item:
     recorded: list[int] = field(default_factory=list)  # devices reached, committed while sending
 
 
-def _setting(name: str, default: int) -> int:
-    value = current_app.config.get(name) or os.environ.get(name)
-    return int(value) if value else default
+@dataclass
+class _UnderWay:
+    """A batch whose pushes are on their way."""
+
+    items: list[_Item]
+    lease: datetime
+    zones: dict[int, str]
+    sending: Sending
 
 
-def send_due_reminders(now: datetime, *, batch_size: int | None = None, concurrency: int | None = None) -> DispatchReport:
-    """Send every reminder due at `now`; returns what happened (`.sent` for the tick)."""
+def send_due_reminders(
+    now: datetime, *, batch_size: int = BATCH_SIZE, concurrency: int = DEFAULT_CONCURRENCY
+) -> DispatchReport:
+    """Send every reminder due at `now`, `batch_size` claimed at a time and `concurrency`
+    pushes at once; returns what happened (`.sent` for the tick)."""
     app = current_app._get_current_object()
-    batch_size = batch_size or _setting("COACH_DISPATCH_BATCH", BATCH_SIZE)
-    concurrency = concurrency or _setting("COACH_PUSH_CONCURRENCY", DEFAULT_CONCURRENCY)
     report = DispatchReport()
     sender = Sender(
         vapid_keys.load(app),
@@ -124,61 +144,57 @@ def send_due_reminders(now: datetime, *, batch_size: int | None = None, concurre
         insecure_hosts=app.config.get("COACH_PUSH_INSECURE_HOSTS") or (),
         concurrency=concurrency,
         ttl=DEFAULT_TTL,
+        timeout=PUSH_TIMEOUT,
     )
     clock = TickClock(now)
+    under_way: list[_UnderWay] = []
     with sender:
-        # Every handled row leaves the due set (re-planned, leased or backed off to a later
-        # instant), so the loop ends; the cap is only a guard against a planning bug.
-        for _ in range(100_000):
-            if stopping.is_set():
-                break
-            rows, lease = _claim(now, clock(), batch_size)
-            if not rows:
-                break
+        for rows, lease in QUEUE.batches(now, clock, batch_size, CLAIMED):
             report.claimed += len(rows)
-            _handle(rows, lease, now, clock, sender, report, app.config["COACH_PUBLIC_URL"])
+            batch = _start(rows, lease, now, clock, sender, report, app.config["COACH_PUBLIC_URL"])
+            if batch is not None:
+                under_way.append(batch)
+            _finish_done(under_way, now, report)
+        for batch in under_way:  # stalled ones: they end by their timeouts
+            _complete(batch, now, report)
     return report
 
 
-def _among(column, ids):
-    """`column IN ids`; on PostgreSQL `= ANY(array)`: one parameter instead of hundreds, so
-    the driver does not parse a new statement for every batch."""
-    if dialect.name() == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(column.type)))
-    return column.in_(ids)
+def _finish_done(under_way: list[_UnderWay], now: datetime, report: DispatchReport) -> None:
+    """Finish each batch as it is done; return once none is left, or once every one left is
+    stalled (and there is room for another)."""
+    while under_way:
+        for batch in [b for b in under_way if b.sending.done()]:
+            under_way.remove(batch)
+            _complete(batch, now, report)
+        if not under_way or (len(under_way) < MAX_UNDER_WAY and all(b.sending.stalled() for b in under_way)):
+            return
+        wait_for_any([b.sending.future for b in under_way], timeout=0.05, return_when=FIRST_COMPLETED)
 
 
-# --- 1. claim ------------------------------------------------------------------------------
-
-
-def _claim(now: datetime, clock_now: datetime, limit: int):
-    lease = lease_from(clock_now, LEASE)
-    due = select(R.c.id).where(R.c.next_fire_at <= now).order_by(R.c.next_fire_at).limit(limit)
-    if dialect.name() == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    stmt = (
-        update(R)
-        .where(R.c.id.in_(due), R.c.next_fire_at <= now)
-        .values(next_fire_at=lease, planned_at=db.func.coalesce(R.c.planned_at, R.c.next_fire_at))
-        .returning(R.c.id, R.c.user_id, R.c.local_time, R.c.weekdays, R.c.routine, R.c.planned_at, R.c.attempts)
-    )
-    rows = db.session.execute(stmt).all()
-    db.session.commit()
-    return rows, lease
+def _complete(batch: _UnderWay, now: datetime, report: DispatchReport) -> None:
+    outcomes = batch.sending.future.result()
+    _finish(batch.items, outcomes, batch.lease, now, batch.zones, report)
 
 
 # --- 2.–4. one batch -------------------------------------------------------------------------
 
 
-def _handle(rows, lease: datetime, now: datetime, clock: TickClock, sender: Sender, report: DispatchReport, public_url: str) -> None:
+def _start(
+    rows, lease: datetime, now: datetime, clock: TickClock, sender: Sender, report: DispatchReport, public_url: str
+) -> _UnderWay | None:
+    """Decide, record and commit a claimed batch, then hand its pushes to the sender (None:
+    nothing to send, the batch is finished)."""
     items = [_Item(row=r) for r in rows]
     user_ids = sorted({r.user_id for r in rows})
-    users = {u.id: u for u in db.session.scalars(select(User).where(_among(User.id, user_ids)))}
+    users = {u.id: u for u in db.session.scalars(select(User).where(among(User.id, user_ids)))}
     # Plain values: the commits below expire the ORM objects, and re-loading each is a query.
     zones = {u.id: u.timezone for u in users.values()}
     subs: dict[int, list[Any]] = defaultdict(list)
     for s in db.session.execute(
-        select(S.c.id, S.c.user_id, S.c.endpoint, S.c.p256dh, S.c.auth).where(_among(S.c.user_id, user_ids)).order_by(S.c.id)
+        select(S.c.id, S.c.user_id, S.c.endpoint, S.c.p256dh, S.c.auth, S.c.failures)
+        .where(among(S.c.user_id, user_ids), or_(S.c.set_aside_until.is_(None), S.c.set_aside_until <= now))
+        .order_by(S.c.id)
     ):
         subs[s.user_id].append(s)
     since = now - PRACTISED_WITHIN
@@ -187,7 +203,7 @@ def _handle(rows, lease: datetime, now: datetime, clock: TickClock, sender: Send
         db.session.scalars(
             select(P.user_id)
             .where(
-                _among(P.user_id, user_ids),
+                among(P.user_id, user_ids),
                 or_(and_(P.started_at > since, P.started_at <= now), and_(P.ended_at > since, P.ended_at <= now)),
             )
             .distinct()
@@ -200,7 +216,7 @@ def _handle(rows, lease: datetime, now: datetime, clock: TickClock, sender: Send
         (d.reminder_id, d.planned_at): d
         for d in db.session.execute(
             select(D.c.id, D.c.reminder_id, D.c.planned_at, D.c.status, D.c.sent_to).where(
-                _among(D.c.reminder_id, [r.id for r in rows]), D.c.planned_at >= min(r.planned_at for r in rows)
+                among(D.c.reminder_id, [r.id for r in rows]), D.c.planned_at >= min(r.planned_at for r in rows)
             )
         )
         if (d.reminder_id, d.planned_at) in wanted
@@ -237,11 +253,10 @@ def _handle(rows, lease: datetime, now: datetime, clock: TickClock, sender: Send
 
     to_send = [i for i in items if i.status == "send"]
     if not to_send:
-        return
-    pushes = _pushes(to_send)
+        return None
     budget = (lease - LEASE_MARGIN - clock()).total_seconds()
-    outcomes = sender.send_all(pushes, budget=max(budget, 0.0), record=_Progress.for_engine(db.engine))
-    _finish(to_send, outcomes, lease, now, zones, report)
+    sending = sender.submit(_pushes(to_send), budget=max(budget, 0.0), record=_Progress.for_engine(db.engine))
+    return _UnderWay(to_send, lease, zones, sending)
 
 
 class _Progress:
@@ -309,8 +324,6 @@ class _PostgresProgress(_Progress):
     async def __call__(self, outcomes: list[Outcome]) -> None:
         ids, reached = self.rows(outcomes)
         if self.conn is None:
-            import psycopg
-
             url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
             self.conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
             await self.conn.execute("SET synchronous_commit TO off")
@@ -328,16 +341,6 @@ def _count(report: DispatchReport, status: str) -> None:
     report.detail[status] = report.detail.get(status, 0) + 1
 
 
-def _insert_ignoring_conflicts(values: list[dict]) -> dict[int, int]:
-    """Insert delivery rows; returns {reminder id: delivery id} for the new ones (a conflict
-    means another process recorded that occurrence first)."""
-    if not values:
-        return {}
-    stmt = insert(D).on_conflict_do_nothing(index_elements=["reminder_id", "planned_at"])
-    result = db.session.execute(stmt.returning(D.c.id, D.c.reminder_id), values)
-    return {row.reminder_id: row.id for row in result}
-
-
 def _record_before_sending(items: list[_Item], now: datetime) -> None:
     new_rows, updates = [], []
     for item in items:
@@ -350,7 +353,10 @@ def _record_before_sending(items: list[_Item], now: datetime) -> None:
             )
         else:
             updates.append(item)
-    inserted = _insert_ignoring_conflicts(new_rows)
+    # A conflict: another process recorded that occurrence first.
+    inserted = {
+        row.reminder_id: row.id for row in record_once(D, ("reminder_id", "planned_at"), new_rows, (D.c.id, D.c.reminder_id))
+    }
     for item in items:
         if item.delivery_id is None and item.status != "done":
             if item.row.id in inserted:
@@ -362,7 +368,7 @@ def _record_before_sending(items: list[_Item], now: datetime) -> None:
         claimed = set(
             db.session.scalars(
                 update(D)
-                .where(_among(D.c.id, [i.delivery_id for i in updates if i.status == "send"]), D.c.status.in_(RESUMABLE))
+                .where(among(D.c.id, [i.delivery_id for i in updates if i.status == "send"]), D.c.status.in_(RESUMABLE))
                 .values(status="sending", sent_at=now)
                 .returning(D.c.id)
             )
@@ -399,12 +405,12 @@ def _write_reminders(items: list[_Item], lease: datetime, now: datetime, zones: 
         replanned[plans[key]].append(r.id)
     for nxt, ids in replanned.items():
         db.session.execute(
-            update(R).where(_among(R.c.id, ids), R.c.next_fire_at == lease).values(next_fire_at=nxt, planned_at=nxt, attempts=0)
+            update(R).where(among(R.c.id, ids), QUEUE.held(lease)).values(next_fire_at=nxt, planned_at=nxt, attempts=0)
         )
     for retry_at, ids in backed_off.items():  # planned_at stays: the same occurrence, later
         db.session.execute(
             update(R)
-            .where(_among(R.c.id, ids), R.c.next_fire_at == lease)
+            .where(among(R.c.id, ids), QUEUE.held(lease))
             .values(next_fire_at=retry_at, attempts=R.c.attempts + 1)
         )
 
@@ -418,9 +424,6 @@ def _routine_info(user: User, slug: str | None, cache: dict) -> dict[str, Any] |
     depends only on the user's resonance rate, so it is planned once per batch and rate."""
     if not slug:
         return None
-    from ..routines.catalogue import BUILTIN_SLUGS
-    from ..routines.service import get_routine
-
     key = (slug, user.resonance_bpm) if slug in BUILTIN_SLUGS else (slug, user.id)
     if key not in cache:
         cache[key] = get_routine(user, slug)
@@ -441,8 +444,19 @@ def _payloads(items: list[_Item], users: dict[int, User], public_url: str) -> No
 
 
 def _pushes(items: list[_Item]) -> list[Push]:
+    """A reminder is time-critical: `Urgency: high` (with `normal` some Android phones hold
+    it back for minutes). Each push is its user's: users are served round-robin."""
     return [
-        Push(tag=(item, s.id), endpoint=s.endpoint, p256dh=s.p256dh, auth=s.auth, payload=item.payload, topic=f"r{item.row.id}")
+        Push(
+            tag=(item, s.id),
+            endpoint=s.endpoint,
+            p256dh=s.p256dh,
+            auth=s.auth,
+            payload=item.payload,
+            topic=f"r{item.row.id}",
+            urgency="high",
+            owner=item.row.user_id,
+        )
         for item in items
         for s in item.targets
     ]
@@ -459,18 +473,33 @@ def backoff(attempt: int, retry_after: float | None) -> timedelta:
     return delay
 
 
+def set_aside_until(failures: int, now: datetime) -> datetime | None:
+    """When an endpoint with `failures` unanswered pushes in a row is tried again (None: at
+    once, as the reminder's own back-off asks)."""
+    if failures < SET_ASIDE_AFTER:
+        return None
+    return now + min(SET_ASIDE_FIRST * 2 ** (failures - SET_ASIDE_AFTER), SET_ASIDE_CAP)
+
+
 def _finish(items: list[_Item], outcomes: list[Outcome], lease: datetime, now: datetime, zones, report: DispatchReport) -> None:
     gone: set[int] = set()
+    answered: set[int] = set()
+    unanswered: set[int] = set()
     problems: Counter[str] = Counter()
     for outcome in outcomes:
         item, sub_id = outcome.tag
         if outcome.status == "delivered":
             item.delivered.append(sub_id)
+            answered.add(sub_id)
             report.pushes += 1
         elif outcome.status == "gone":
             gone.add(sub_id)
-        elif outcome.status == "retry":
+        elif outcome.status in ("retry", "timeout", "set_aside"):
+            # 429/5xx, no answer in time, or not tried (its endpoint timed out earlier in
+            # this tick): the occurrence stays due with a back-off.
             item.retryable = True
+            if outcome.status == "timeout":
+                unanswered.add(sub_id)
             if outcome.retry_after is not None:
                 item.retry_after = max(item.retry_after or 0.0, outcome.retry_after)
         else:  # refused by the guard, or a 4xx other than 404/410: not worth retrying
@@ -504,18 +533,35 @@ def _finish(items: list[_Item], outcomes: list[Outcome], lease: datetime, now: d
         final[item.status].append(item.delivery_id)
 
     for status, ids in final.items():
-        db.session.execute(update(D).where(_among(D.c.id, ids)).values(status=status, sent_at=now))
+        db.session.execute(update(D).where(among(D.c.id, ids)).values(status=status, sent_at=now))
     if retrying:  # each remembers which devices already have it
         db.session.connection().execute(
             update(D).where(D.c.id == bindparam("d_id")).values(status="retry", sent_to=bindparam("d_sent_to"), sent_at=now),
             retrying,
         )
     _write_reminders(items, lease, now, zones)
+    _note_endpoints(items, answered, unanswered - answered, now)
     if gone:
-        db.session.execute(delete(S).where(_among(S.c.id, sorted(gone))))
+        db.session.execute(delete(S).where(among(S.c.id, sorted(gone))))
         report.gone += len(gone)
     # Keep each reminder's history short: a reminder fires at most daily, so this bounds it.
     db.session.execute(
-        delete(D).where(_among(D.c.reminder_id, [i.row.id for i in items]), D.c.planned_at < now - KEEP_DELIVERIES)
+        delete(D).where(among(D.c.reminder_id, [i.row.id for i in items]), D.c.planned_at < now - KEEP_DELIVERIES)
     )
     db.session.commit()
+
+
+def _note_endpoints(items: list[_Item], answered: set[int], unanswered: set[int], now: datetime) -> None:
+    """Count each endpoint's unanswered pushes in a row (an answer resets the count) and set
+    aside the ones that keep failing; one statement per distinct count."""
+    failures = {s.id: s.failures for item in items for s in item.targets}
+    recovered = sorted(sub_id for sub_id in answered if failures.get(sub_id))
+    if recovered:
+        db.session.execute(update(S).where(among(S.c.id, recovered)).values(failures=0, set_aside_until=None))
+    by_count: dict[int, list[int]] = defaultdict(list)
+    for sub_id in unanswered:
+        by_count[failures.get(sub_id, 0) + 1].append(sub_id)
+    for count, ids in by_count.items():
+        db.session.execute(
+            update(S).where(among(S.c.id, sorted(ids))).values(failures=count, set_aside_until=set_aside_until(count, now))
+        )

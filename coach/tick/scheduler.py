@@ -10,11 +10,17 @@ import os
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
-from flask import Flask
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask, current_app
 
 from ..extensions import db
 from ..models import SchedulerHeartbeat, utcnow
+from .account_mail import send_due as send_due_account_mail
+from .digests import send_due as send_due_digests
+from .reminders import send_due_reminders
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 30
@@ -29,11 +35,12 @@ class TickReport:
 
 
 def _steps():
-    from .account_mail import send_due as send_due_account_mail
-    from .digests import send_due as send_due_digests
-    from .reminders import send_due_reminders
-
-    return (("reminders", send_due_reminders), ("digests", send_due_digests), ("account_mail", send_due_account_mail))
+    """The steps in order, with the settings they take from the app's config."""
+    config = current_app.config
+    reminders = partial(
+        send_due_reminders, batch_size=config["COACH_DISPATCH_BATCH"], concurrency=config["COACH_PUSH_CONCURRENCY"]
+    )
+    return (("reminders", reminders), ("digests", send_due_digests), ("account_mail", send_due_account_mail))
 
 
 def tick(now: datetime) -> TickReport:
@@ -77,9 +84,6 @@ def _tick_job(app: Flask) -> None:
 
 def make_scheduler(app: Flask, blocking: bool = False):
     """The APScheduler with its one interval job (30 s, never overlapping, missed runs coalesced)."""
-    from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
     scheduler.add_job(
         _tick_job,

@@ -9,7 +9,8 @@ For each POST to a device's endpoint it checks
 - the body, by decrypting it (RFC 8291/8188) with the device's own private key and auth
   secret using http_ece, as the browser would;
 then records the delivery and answers 201, or answers whatever a test asked of that
-endpoint (404, 410, 429 with Retry-After, 500 …). A message that fails a check is
+endpoint (404, 410, 429 with Retry-After, 500 …, or 201 with a huge body: `answer`), or
+never answers at all (`hang`: a hostile endpoint). A message that fails a check is
 answered 400/401 and kept in `errors`, so a test can assert there were none.
 
 `verify=False` (the benchmark) only records the raw request while it is timed; `verify()`
@@ -92,7 +93,12 @@ class Delivery:
 
 class PushService:
     def __init__(
-        self, app_server_key: str | None = None, verify: bool = True, host: str = "127.0.0.1", delay: float = 0.0
+        self,
+        app_server_key: str | None = None,
+        verify: bool = True,
+        host: str = "127.0.0.1",
+        delay: float = 0.0,
+        hang_all: bool = False,
     ):
         self.app_server_key = app_server_key
         self.verify_now = verify
@@ -102,6 +108,10 @@ class PushService:
         self.received: list[Received] = []
         self.errors: list[str] = []
         self._answers: dict[str, list] = {}  # endpoint -> [status, retry_after, times_left]
+        self._bodies: dict[str, int] = {}  # endpoint -> bytes of body in each answer
+        self._hanging: set[str] = set()  # endpoints that never answer
+        self._stopped = threading.Event()
+        self.hang_all = hang_all  # every endpoint hangs (an attacker's host, in the benchmark)
         self._lock = threading.Lock()
         service = self
 
@@ -114,14 +124,29 @@ class PushService:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                endpoint = service.origin + self.path
+                if service.hang_all or endpoint in service._hanging:  # read the request, never answer
+                    with service._lock:
+                        service.received.append(Received(endpoint, dict(self.headers.items()), body, time.time()))
+                    service._stopped.wait(600)
+                    self.close_connection = True
+                    return
                 status, headers = service._handle(self.path, dict(self.headers.items()), body)
                 if service.delay:
                     time.sleep(service.delay)
+                size = service._bodies.get(endpoint, 0)
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Length", str(size))
                 self.end_headers()
+                try:
+                    chunk = b"x" * 65536
+                    while size > 0:  # streamed: the service itself stays small
+                        self.wfile.write(chunk[: min(size, len(chunk))])
+                        size -= len(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the sender stopped reading: as it should
 
         self._server = ThreadingHTTPServer((host, 0), Handler)
         self._server.daemon_threads = True
@@ -138,6 +163,7 @@ class PushService:
         return self
 
     def stop(self) -> None:
+        self._stopped.set()  # the hanging handlers end
         self._server.shutdown()
         self._server.server_close()
 
@@ -163,6 +189,22 @@ class PushService:
         endpoint = device if isinstance(device, str) else device.endpoint
         with self._lock:
             self._answers[endpoint] = [status, retry_after, times]
+
+    def answer_body(self, device: Device | str, size: int) -> None:
+        """Every answer for this endpoint carries `size` bytes of body (streamed)."""
+        self._bodies[device if isinstance(device, str) else device.endpoint] = size
+
+    def hang(self, device: Device | str) -> None:
+        """Requests to this endpoint are read and never answered (until the service stops)."""
+        self._hanging.add(device if isinstance(device, str) else device.endpoint)
+
+    def stop_hanging(self, device: Device | str) -> None:
+        self._hanging.discard(device if isinstance(device, str) else device.endpoint)
+
+    def requests_to(self, device: Device | str) -> int:
+        endpoint = device if isinstance(device, str) else device.endpoint
+        with self._lock:
+            return sum(1 for r in self.received if r.endpoint == endpoint)
 
     def reset_answer(self, device: Device | str) -> None:
         endpoint = device if isinstance(device, str) else device.endpoint
