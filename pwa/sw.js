@@ -2,7 +2,7 @@
 // an update that waits for the user's "Update" tap, offline start, GET-only same-origin
 // caching that never touches /api/, and the push, notificationclick and
 // pushsubscriptionchange handlers. VERSION is a digest of the shell: scripts/pwa_version.py.
-const VERSION = 'coach-fd4db6c7';
+const VERSION = 'coach-962ef479';
 const SHELL = [
   '/',
   '/manifest.webmanifest',
@@ -11,6 +11,7 @@ const SHELL = [
   '/js/app.js',
   '/js/care.js',
   '/js/charts.js',
+  '/js/camera.js',
   '/js/cold.js',
   '/js/cues.js',
   '/js/editor.js',
@@ -27,6 +28,8 @@ const SHELL = [
   '/js/plan.js',
   '/js/plans.js',
   '/js/power.js',
+  '/js/pulse-worker.js',
+  '/js/pulse.js',
   '/js/rating.js',
   '/js/reminders.js',
   '/js/screening.js',

@@ -191,3 +191,13 @@ def test_openapi_documents_the_new_fields(client):
     step_out = next(s for n, s in schemas.items() if n.startswith("ResonanceStep") and not n.startswith("ResonanceStepIn"))
     for name in ("source", "corrected_beats", "reliable", "beats", "mean_hr_bpm"):
         assert step_out["properties"][name].get("description"), name
+
+
+def test_a_step_too_short_for_a_breath_neither_wins_nor_stops_the_swing_deciding():
+    """A camera pace that lost half its signal may hold less than one full breath: it has no
+    swing, but the other recorded paces still compare by theirs."""
+    steps = the_issue_steps()
+    steps[0]["rr_ms"] = steps[0]["rr_ms"][:8]  # 6.5 a minute: 9.2 s a breath, ~7.7 s recorded
+    results, best, basis = resonance.analyse(steps)
+    assert results[0].hr_swing_bpm is None and results[0].source == "strap"
+    assert (best, basis) == (5.5, "hr_swing")

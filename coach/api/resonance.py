@@ -93,8 +93,9 @@ class ResonanceAssessmentSchema(Schema):
     best_bpm = fields.Float(metadata={"description": "Confirm it with PATCH /api/me {resonance_bpm}."})
     basis = fields.String(
         validate=validate.OneOf(["hr_swing", "ratings"]),
-        metadata={"description": "hr_swing: the largest swing among the reliable steps (every step had RR "
-                                 "data, at least one reliable); ratings: calm + comfort. "
+        metadata={"description": "hr_swing: the largest swing among the steps that count (every step had RR "
+                                 "data; a step counts when reliable and at least one full breath long); "
+                                 "ratings: calm + comfort. "
                                  "Ties go to the rate nearer 6.0, then the slower."},
     )
     created_at = fields.DateTime()

@@ -156,10 +156,11 @@ def _tie_break(result: StepResult) -> tuple[float, float]:
 
 
 def choose_best(results: list[StepResult]) -> tuple[float, str]:
-    """(best bpm, basis): by heart-rate swing when every step was measured (the largest swing of
-    the reliable steps; an unreliable one never wins), else by calm + comfort."""
+    """(best bpm, basis): by heart-rate swing when every step was recorded (the largest swing of
+    the steps that count: reliable, with at least one full breath; no other step wins), else by
+    calm + comfort."""
     measured = [r for r in results if r.counts]
-    if measured and all(r.hr_swing_bpm is not None for r in results):
+    if measured and all(r.source is not None for r in results):
         best = min(measured, key=lambda r: (-r.hr_swing_bpm, *_tie_break(r)))
         return best.bpm, "hr_swing"
     best = min(results, key=lambda r: (-(r.calm + r.comfort), *_tie_break(r)))
