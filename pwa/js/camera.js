@@ -27,9 +27,9 @@ function pageReader(onStatus) {
   const tracker = new PulseTracker();
   let said = null;
   return {
-    frame(video, t) {
+    frame(video, t, frames) {
       ctx.drawImage(video, 0, 0, W, H);
-      const status = tracker.push(t, frameColour(ctx.getImageData(0, 0, W, H).data));
+      const status = tracker.push(t, frameColour(ctx.getImageData(0, 0, W, H).data), frames);
       const key = `${status.state}:${status.bpm}`;
       if (key !== said) { said = key; onStatus(status); }
     },
@@ -48,9 +48,9 @@ function workerReader(onStatus) {
     else if (data.type === 'result') { waiting.get(data.id)?.(data); waiting.delete(data.id); }
   };
   return {
-    frame(video, t) {
+    frame(video, t, frames) {
       const frame = new VideoFrame(video, { timestamp: Math.round(t * 1000) });
-      worker.postMessage({ type: 'frame', frame, t }, [frame]);
+      worker.postMessage({ type: 'frame', frame, t, frames }, [frame]);
     },
     start: () => worker.postMessage({ type: 'start' }),
     stop() {
@@ -97,9 +97,13 @@ export async function openCamera(onStatus) {
     return clock === 'capture' ? meta.captureTime : clock === 'media' ? meta.mediaTime * 1000 : now;
   };
   if ('requestVideoFrameCallback' in HTMLVideoElement.prototype) {
+    let presented = null;
     const onFrame = (now, meta) => {
       if (closed) return;
-      reader.frame(video, stamp(meta, now));
+      // Frames presented since the last one read: the page may skip some when busy.
+      const frames = presented === null || meta.presentedFrames === undefined ? 1 : meta.presentedFrames - presented;
+      presented = meta.presentedFrames ?? null;
+      reader.frame(video, stamp(meta, now), frames);
       video.requestVideoFrameCallback(onFrame);
     };
     video.requestVideoFrameCallback(onFrame);

@@ -14,7 +14,7 @@ self.onmessage = ({ data }) => {
   if (data.type === 'frame') {
     ctx.drawImage(data.frame, 0, 0, W, H);
     data.frame.close();
-    const status = tracker.push(data.t, frameColour(ctx.getImageData(0, 0, W, H).data));
+    const status = tracker.push(data.t, frameColour(ctx.getImageData(0, 0, W, H).data), data.frames);
     const key = `${status.state}:${status.bpm}`;
     if (key !== said) {
       said = key;

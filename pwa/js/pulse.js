@@ -11,8 +11,8 @@ export const RATE = 30; // Hz: the even grid frames are resampled onto
 const STEP_MS = 1000 / RATE;
 const LOW_HZ = 0.5; // 30 beats a minute
 const HIGH_HZ = 4.0; // 240 beats a minute
-const EDGE_MS = 400; // beats this close to a stretch's ends are distorted by the filter
-const MIN_STRETCH_MS = 4000; // a good stretch shorter than this gives no intervals
+const EDGE_MS = 300; // beats this close to a stretch's ends are distorted by the filter
+const MIN_STRETCH_MS = 3000; // a good stretch shorter than this gives no intervals
 const LIVE_MS = 8000; // the live heart rate looks at this much of the latest good signal
 
 /** RBJ biquad (Butterworth Q), as {b: [b0, b1, b2], a: [a1, a2]}. */
@@ -110,7 +110,7 @@ export function findBeats(y, t0) {
   return found.filter((p) => p.height >= typical / 3).map((p) => p.t);
 }
 
-/** Beat times (ms) in one good stretch of samples {t, v}; none for a stretch under 4 s. */
+/** Beat times (ms) in one good stretch of samples {t, v}; none for a stretch under 3 s. */
 export function stretchBeats(samples) {
   if (samples.length < 3 || samples[samples.length - 1].t - samples[0].t < MIN_STRETCH_MS) return [];
   const x = resample(samples);
@@ -175,7 +175,7 @@ export class PulseTracker {
     this.goodMs = 0;
   }
 
-  push(t, colour) {
+  push(t, colour, frames = 1) {
     this.recent.push({ t, r: colour.r });
     while (this.recent.length && this.recent[0].t < t - 1500) this.recent.shift();
     let state = quality(colour, this.recent);
@@ -184,7 +184,7 @@ export class PulseTracker {
       return { state, bpm: null };
     }
     const last = this.good[this.good.length - 1];
-    if (last && t - last.t > 500) this.closeStretch(false); // frames stopped coming: a gap
+    if (last && this.gap(t - last.t, frames)) this.closeStretch(false);
     if (last && t <= last.t) return { state: this.live.bpm ? 'good' : 'searching', bpm: this.live.bpm };
     if (this.recording && this.since === Infinity) this.since = t;
     this.good.push({ t, v: -colour.r });
@@ -194,13 +194,26 @@ export class PulseTracker {
     return { state, bpm: this.live.bpm };
   }
 
+  /**
+   * Did the frames pause? `frames` is how many frames the browser presented since the last one
+   * read (more than 1 when the page skipped some: their time is still known). A step longer
+   * than those frames take, by 2.5 usual frame intervals (at least 80 ms), ends the stretch:
+   * nothing is known of the pulse inside the pause, and a camera that delivers late stamps the
+   * late frame, and all after it, later than the light it shows.
+   */
+  gap(step, frames) {
+    const perFrame = step / Math.max(1, frames);
+    const usual = this.usual ?? perFrame;
+    this.usual = usual + 0.05 * (Math.min(perFrame, 3 * usual) - usual); // a slow running mean
+    return step - Math.max(1, frames) * usual > Math.max(80, 2.5 * usual);
+  }
+
   /** A rough live rate from the latest good seconds: regular beats, or none. */
   updateLive(t) {
     this.live.t = t;
     const recent = this.good.filter((s) => s.t >= t - LIVE_MS);
     const beats = stretchBeats(recent);
     const rr = intervals(beats).sort((a, b) => a - b);
-    if (globalThis.process?.env?.PULSE_DEBUG) console.log("live", t, recent.length, beats.length, rr.join(","));
     if (rr.length < 3) { this.live.bpm = null; return; }
     const median = rr[Math.floor(rr.length / 2)];
     const regular = rr.filter((d) => Math.abs(d - median) < 0.3 * median).length >= 0.7 * rr.length;
