@@ -71,6 +71,7 @@ export async function finder() {
     choice.strap?.disconnect();
     choice.camera?.close();
     onPulse = () => {};
+    lastPulse = null;
     document.body.classList.remove('running');
   };
   window.addEventListener('hashchange', leave, { once: true }); // stop the pacer on the way out

@@ -10,7 +10,7 @@
 export const RATE = 30; // Hz: the even grid frames are resampled onto
 const STEP_MS = 1000 / RATE;
 const LOW_HZ = 0.5; // 30 beats a minute
-const HIGH_HZ = 4.0; // 240 beats a minute
+const HIGH_HZ = 3.0;
 const EDGE_MS = 300; // beats this close to a stretch's ends are distorted by the filter
 const MIN_STRETCH_MS = 3000; // a good stretch shorter than this gives no intervals
 const LIVE_MS = 8000; // the live heart rate looks at this much of the latest good signal
@@ -110,12 +110,20 @@ export function findBeats(y, t0) {
   return found.filter((p) => p.height >= typical / 3).map((p) => p.t);
 }
 
+/** The slope (central difference) of the pulse wave: each beat's steepest rise, where the
+ *  blood arrives, is the sharpest point of the wave to time it by (its peak is rounder). */
+function upstroke(y) {
+  const d = new Float64Array(y.length);
+  for (let i = 1; i < y.length - 1; i += 1) d[i] = (y[i + 1] - y[i - 1]) / 2;
+  return d;
+}
+
 /** Beat times (ms) in one good stretch of samples {t, v}; none for a stretch under 3 s. */
 export function stretchBeats(samples) {
   if (samples.length < 3 || samples[samples.length - 1].t - samples[0].t < MIN_STRETCH_MS) return [];
   const x = resample(samples);
   const start = samples[0].t, end = samples[samples.length - 1].t;
-  return findBeats(bandpass(x), start).filter((t) => t - start >= EDGE_MS && end - t >= EDGE_MS);
+  return findBeats(upstroke(bandpass(x)), start).filter((t) => t - start >= EDGE_MS && end - t >= EDGE_MS);
 }
 
 /** Intervals between successive beats (ms), within the range the server takes. */

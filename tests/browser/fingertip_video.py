@@ -9,6 +9,12 @@ full compensatory pause. Each beat adds a pulse of blood: a fast rise (peak 150 
 a slower fall and a small dicrotic bump. Light through the skin: red ≈ 190 of 255, green and blue
 low, the pulse moving red by about 1 %; each pixel has sensor noise, the whole frame a slower
 drift with the breath. Where the finger is lifted the camera sees a grey, uneven room.
+
+Each frame carries its own number in the blue-difference chroma (U) of its top four rows, 16
+bits of 4 pixels each: red depends on luma and V only, so the pulse the app reads is untouched,
+while a test can tell which frame of the file the camera delivered when (Chromium's fake camera
+stamps a frame when its timer fires; on a busy machine a late tick delays that frame and all
+after it against the file's own time).
 """
 from __future__ import annotations
 
@@ -108,6 +114,13 @@ def _rgb_to_i420(rgb: np.ndarray) -> bytes:
     return b"".join(np.clip(np.rint(p), 0, 255).astype(np.uint8).tobytes() for p in planes)
 
 
+def frame_number_rows(n: int) -> np.ndarray:
+    """The U values of the first two chroma rows (32 wide) that spell n in 16 bits, high first."""
+    bits = [(n >> (15 - b)) & 1 for b in range(16)]
+    row = np.repeat(np.where(np.array(bits) == 1, 200, 56), 2).astype(np.uint8)
+    return np.vstack([row, row])
+
+
 def write_y4m(path: Path, rec: Recording, noise: float = 4.0, seed: int = 1) -> Path:
     """The whole recording as 64×48 frames at 30 a second."""
     rng = np.random.default_rng(seed)
@@ -116,7 +129,7 @@ def write_y4m(path: Path, rec: Recording, noise: float = 4.0, seed: int = 1) -> 
     room = rng.uniform(60, 200, size=(H, W, 1)) * np.ones((1, 1, 3))  # an uneven grey scene
     with open(path, "wb") as out:
         out.write(f"YUV4MPEG2 W{W} H{H} F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
-        for t, level in zip(times, red):
+        for n, (t, level) in enumerate(zip(times, red)):
             if any(a <= t < b for a, b in rec.lifted):
                 frame = room + rng.normal(0, noise, size=(H, W, 3))
             else:
@@ -125,6 +138,9 @@ def write_y4m(path: Path, rec: Recording, noise: float = 4.0, seed: int = 1) -> 
                 frame[..., 1] = 28.0 * level / 190.0
                 frame[..., 2] = 18.0 * level / 190.0
                 frame += rng.normal(0, noise, size=(H, W, 3))
+            planes = bytearray(_rgb_to_i420(frame))
+            u_at = W * H
+            planes[u_at:u_at + 2 * (W // 2)] = frame_number_rows(n).tobytes()
             out.write(b"FRAME\n")
-            out.write(_rgb_to_i420(frame))
+            out.write(bytes(planes))
     return path
