@@ -16,7 +16,7 @@ fake camera stamps a frame when its timer fires, and on a busy machine a late ti
 frame and all after it against the file's own time, so a second reader (FRAME_CLOCK, test
 instrumentation) notes which frame of the file arrived when, from the number each frame
 carries. Against those: the RR intervals the server received (per interval), each pace's mean
-heart rate (within 1 beat a minute) and RMSSD after cleaning (within 35 %: see the test),
+heart rate (within 1 beat a minute) and RMSSD after cleaning (10 %, or 35 % on a busy machine),
 that the lifted stretch showed "Recording paused" and recorded about 3 seconds less, and that
 best_bpm is the pace with the largest built-in swing.
 """
@@ -44,7 +44,7 @@ pytestmark = pytest.mark.browser
 RATES = (6.5, 6.0, 5.5)
 SWINGS = {6.5: 6.0, 6.0: 8.0, 5.5: 15.0}  # built-in peak-to-trough, beats a minute
 MEAN_HR = 84.0
-LEAD_S = 6.0  # video before the first pace: opening the camera and finding the pulse
+LEAD_S = 9.0  # video before the first pace: opening the camera and finding the pulse
 SEGMENT_S = 32.0  # video per pace: 1 s to start it, 28 s recorded, 3 s to rate it
 PACE_S = 28.0
 LIFTED = (LEAD_S + 10.0, LEAD_S + 13.0)  # in the first pace
@@ -167,7 +167,7 @@ def test_the_camera_finds_the_pace_with_the_largest_swing(camera_browser, finger
     page.get_by_label("Quick: 1 minute a pace").check()
     opened = time.monotonic()  # the fake camera starts its file when it is opened
     page.get_by_role("button", name="Use the camera").click()
-    page.get_by_text("Pulse found.").wait_for(timeout=LEAD_S * 1000)
+    page.get_by_text("Pulse found.").wait_for(timeout=(LEAD_S - 1) * 1000)
     assert page.get_by_text("Each pace records for at most 1 minute").is_visible()  # the limit, and why
     assert page.get_by_text("cannot switch on the camera's light").is_visible()  # the fake camera has none
 
@@ -206,7 +206,8 @@ def test_the_camera_finds_the_pace_with_the_largest_swing(camera_browser, finger
     normal_at = delivered(recording.normal_beats_s)
     seen = (recording.beats_s * 30 >= frames[0, 1]) & (recording.beats_s * 30 <= frames[-1, 1])
     late_ms = beats_at[seen] - recording.beats_s[seen] * 1000.0
-    print(f"\nthe fake camera's lag behind the file grew by {late_ms.max() - late_ms.min():.0f} ms over the run")
+    lag_ms = late_ms.max() - late_ms.min()
+    print(f"\nthe fake camera's lag behind the file grew by {lag_ms:.0f} ms over the run")
 
     report = []
     errors_ms = []
@@ -253,13 +254,13 @@ def test_the_camera_finds_the_pace_with_the_largest_swing(camera_browser, finger
         assert n >= 20, bpm
         assert hr == pytest.approx(true_hr, abs=1.0), bpm  # mean heart rate within 1 beat a minute
         rmssd_errors.append(abs(got_rmssd - true_rmssd) / true_rmssd)
-    # RMSSD after cleaning, end to end: within 35 % here (the 10 % goal is met on steady frames,
-    # test_the_pulse_maths_meet_the_goal_on_steady_frames). A pace here has ~25 intervals, a
-    # premature pair is replaced by interpolation, and the fake camera's timer, late by up to
-    # 80 ms on a busy machine without a pause the page can see, lands in one interval: each
-    # moves RMSSD far more than over a full minute of a real camera's stamps.
+    # RMSSD after cleaning, end to end: within 10 % when the fake camera kept time (its lag grew
+    # by under 100 ms), else 35 % (the 10 % goal is then checked on steady frames,
+    # test_the_pulse_maths_meet_the_goal_on_steady_frames). On a busy machine the fake camera's
+    # timer runs late by up to 80 ms at a time, each delay landing in one interval of a pace of
+    # ~30: that moves RMSSD far more than a real camera's stamps do.
     print("RMSSD errors", [f"{e:.0%}" for e in rmssd_errors])
-    assert max(rmssd_errors) <= 0.35
+    assert max(rmssd_errors) <= (0.10 if lag_ms < 100 else 0.35)
     assert errors.mean() < 15 and errors.size >= 60
     # The pace with the largest swing built in wins, by the heart-rate swing.
     assert (best, basis) == (max(SWINGS, key=SWINGS.get), "hr_swing")
