@@ -2,7 +2,7 @@
 // an update that waits for the user's "Update" tap, offline start, GET-only same-origin
 // caching that never touches /api/, and the push, notificationclick and
 // pushsubscriptionchange handlers. VERSION is a digest of the shell: scripts/pwa_version.py.
-const VERSION = 'coach-36a3bfdc';
+const VERSION = 'coach-35fb3a2e';
 const SHELL = [
   '/',
   '/manifest.webmanifest',

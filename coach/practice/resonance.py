@@ -2,9 +2,10 @@
 
 Protocol (Shaffer & Meehan 2020, describing Lehrer's): pace several rates between 4.5 and
 7.0 breaths a minute for a minute or two each, rate calm and comfort after each, and record
-RR intervals when a heart-rate strap is there. At a person's resonance rate the heart-rate
-swing with each breath grows several-fold (Vaschillo et al. 2002), so with RR data the rate
-with the largest swing wins; without them, the rate that felt best.
+RR intervals from a heart-rate strap or the phone's camera. At a person's resonance rate the
+heart-rate swing with each breath grows several-fold (Vaschillo et al. 2002), so when every
+step was recorded the rate with the largest swing wins (among the steps that count: reliable,
+and at least one full breath long); otherwise the rate that felt best.
 
 Per step:
 - `hr_swing_bpm`: mean peak-to-trough heart-rate swing per breath. Each RR interval gives an

@@ -1,16 +1,16 @@
 // The pulse from a fingertip over the phone's camera (with its light on): the signal maths,
 // free of the DOM so that a worker runs it (pulse-worker.js), or the page where no worker can
 // draw a video frame. Blood arriving with each beat absorbs light, so the frame's mean red dips;
-// its inverse, evened onto a 30 Hz grid, detrended and band-passed (0.5–4 Hz, zero phase), peaks
-// once a beat; each peak is placed between frames by a parabola through its three samples,
-// since a browser gives only about 30 frames a second (33 ms: far coarser than the beat-to-beat
-// changes that matter). Pulse-rate variability approximates, and does not equal, ECG heart-rate
+// its inverse, evened onto a 30 Hz grid, detrended and band-passed (0.5–3 Hz, zero phase), rises
+// steepest once a beat, as the blood arrives; each steepest rise is placed between frames by a
+// parabola through its three samples, since a browser gives only about 30 frames a second
+// (33 ms: far coarser than the beat-to-beat changes that matter). Pulse-rate variability approximates, and does not equal, ECG heart-rate
 // variability (Plews et al. 2017): it compares paces for one person.
 
 export const RATE = 30; // Hz: the even grid frames are resampled onto
 const STEP_MS = 1000 / RATE;
 const LOW_HZ = 0.5; // 30 beats a minute
-const HIGH_HZ = 3.0;
+const HIGH_HZ = 3.0; // 180 beats a minute, with the wave's second harmonic up to 90
 const EDGE_MS = 300; // beats this close to a stretch's ends are distorted by the filter
 const MIN_STRETCH_MS = 3000; // a good stretch shorter than this gives no intervals
 const LIVE_MS = 8000; // the live heart rate looks at this much of the latest good signal
@@ -88,9 +88,9 @@ function period(y) {
   return Math.round(0.8 * RATE);
 }
 
-/** Beat times (ms) in a band-passed stretch starting at t0: peaks that are the highest within
- *  half a pulse period either side (so a dicrotic bump never counts, a premature beat still
- *  does), at least a third of the typical peak, placed by a parabola between samples. */
+/** Beat times (ms) in a stretch (of the wave's slope) starting at t0: peaks that are the highest
+ *  within half a pulse period either side (so a dicrotic bump never counts, a premature beat
+ *  still does), at least a third of the typical peak, placed by a parabola between samples. */
 export function findBeats(y, t0) {
   const half = Math.max(2, Math.round(period(y) / 2));
   const found = [];
@@ -181,6 +181,7 @@ export class PulseTracker {
     this.since = Infinity; // the first frame time recorded
     this.rr = [];
     this.goodMs = 0;
+    this.usual = undefined; // the usual time between frames (ms)
   }
 
   push(t, colour, frames = 1) {
@@ -231,9 +232,8 @@ export class PulseTracker {
   closeStretch(poor) {
     if (this.recording && this.good.length) {
       // Motion shows in the light a little before it is judged: a stretch ended by a poor
-      // picture loses its last half second.
-      // The good seconds before the recording began help the filter settle, but only beats
-      // from then on count.
+      // picture loses its last half second. The good seconds before the recording began help
+      // the filter settle, but only beats from then on count.
       const end = this.good[this.good.length - 1].t - (poor ? 500 : 0);
       const kept = this.good.filter((s) => s.t <= end);
       const beats = stretchBeats(kept).filter((t) => t >= this.since);

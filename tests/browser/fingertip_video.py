@@ -47,14 +47,6 @@ class Recording:
     def rr_ms(self) -> np.ndarray:
         return np.diff(self.beats_s) * 1000.0
 
-    def window(self, start: float, end: float) -> tuple[np.ndarray, np.ndarray]:
-        """(measured RR, clean-truth RR) of the beats whose interval lies wholly in [start, end]."""
-        b = self.beats_s
-        keep = (b[:-1] >= start) & (b[1:] <= end)
-        n = self.normal_beats_s
-        keep_n = (n[:-1] >= start) & (n[1:] <= end)
-        return np.diff(b)[keep] * 1000.0, np.diff(n)[keep_n] * 1000.0
-
 
 def heartbeats(segments: list[Segment], mean_hr: float, jitter_ms: float, premature_at_s: list[float],
                seed: int, lead_s: float = 0.0) -> Recording:
