@@ -17,7 +17,8 @@ PAGE_CSP = (
     "connect-src 'self'; manifest-src 'self'; worker-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), screen-wake-lock=(self)"
+# The camera only for the page itself: the resonance finder reads the pulse from a fingertip.
+PERMISSIONS = "camera=(self), microphone=(), geolocation=(), payment=(), usb=(), screen-wake-lock=(self)"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # Paths whose last part is a credential (the links in emails): logged as `/confirm/…`.
 LINK_PATHS = ("/unsubscribe/", "/confirm/", "/reset/", "/not-me/")

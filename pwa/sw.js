@@ -2,7 +2,7 @@
 // an update that waits for the user's "Update" tap, offline start, GET-only same-origin
 // caching that never touches /api/, and the push, notificationclick and
 // pushsubscriptionchange handlers. VERSION is a digest of the shell: scripts/pwa_version.py.
-const VERSION = 'coach-e5fe7190';
+const VERSION = 'coach-3e86e396';
 const SHELL = [
   '/',
   '/manifest.webmanifest',
@@ -12,6 +12,7 @@ const SHELL = [
   '/js/app.js',
   '/js/care.js',
   '/js/charts.js',
+  '/js/camera.js',
   '/js/cold.js',
   '/js/cues.js',
   '/js/editor.js',
@@ -29,6 +30,8 @@ const SHELL = [
   '/js/plan.js',
   '/js/plans.js',
   '/js/power.js',
+  '/js/pulse-worker.js',
+  '/js/pulse.js',
   '/js/rating.js',
   '/js/reminders.js',
   '/js/screening.js',

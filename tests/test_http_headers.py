@@ -8,7 +8,8 @@ def test_api_answers_carry_the_secure_defaults(client, alice):
     r = client.get("/api/me", headers=alice["headers"])
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert r.headers["Referrer-Policy"] == "no-referrer"
-    assert "camera=()" in r.headers["Permissions-Policy"]
+    policy = r.headers["Permissions-Policy"]
+    assert "camera=(self)" in policy and "microphone=()" in policy  # the finder's pulse: own page only
     assert r.headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert "Strict-Transport-Security" not in r.headers  # plain http here
 

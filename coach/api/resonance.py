@@ -41,8 +41,14 @@ class ResonanceStepInSchema(Schema):
     rr_ms = fields.List(
         JSONNumber(validate=validate.Range(resonance.MIN_RR_MS, resonance.MAX_RR_MS)),
         validate=validate.Length(2, resonance.MAX_RR_PER_STEP),
-        metadata={"description": "RR intervals in ms (250–2000 each, 2–2000 per step) from a heart-rate strap, "
-                                 "in order. Used for the figures, not stored."},
+        metadata={"description": "RR intervals in ms (250–2000 each, 2–2000 per step) from a heart-rate strap "
+                                 "or the phone's camera, in order. Ectopic, missed and extra beats are corrected "
+                                 "before any figure. Used for the figures, not stored."},
+    )
+    source = fields.String(
+        validate=validate.OneOf(resonance.SOURCES),
+        metadata={"description": "Where rr_ms came from: a chest strap or the phone's camera over a fingertip "
+                                 "(default strap). Only with rr_ms."},
     )
 
 
@@ -64,6 +70,22 @@ class ResonanceStepSchema(Schema):
     )
     rmssd_ms = fields.Float(allow_none=True, metadata={"description": "Root mean square of successive RR differences."})
     breaths = fields.Integer(metadata={"description": "Full breaths the swing was averaged over."})
+    source = fields.String(
+        allow_none=True, metadata={"description": "strap or camera; null without RR data."}
+    )
+    beats = fields.Integer(metadata={"description": "RR intervals received (0 without RR data)."})
+    corrected_beats = fields.Integer(
+        metadata={"description": "Ectopic (premature), missed and extra beats found and corrected before the "
+                                 "figures were computed (Lipponen & Tarvainen 2019)."},
+    )
+    reliable = fields.Boolean(
+        allow_none=True,
+        metadata={"description": "false when more than 5 % of the beats were corrected: the figures are shown "
+                                 "but the step never wins best_bpm; null without RR data."},
+    )
+    mean_hr_bpm = fields.Float(
+        allow_none=True, metadata={"description": "Mean heart rate of the cleaned beats; null without RR data."}
+    )
 
 
 class ResonanceAssessmentSchema(Schema):
@@ -72,7 +94,9 @@ class ResonanceAssessmentSchema(Schema):
     best_bpm = fields.Float(metadata={"description": "Confirm it with PATCH /api/me {resonance_bpm}."})
     basis = fields.String(
         validate=validate.OneOf(["hr_swing", "ratings"]),
-        metadata={"description": "hr_swing: the largest swing (every step had RR data); ratings: calm + comfort. "
+        metadata={"description": "hr_swing: the largest swing among the steps that count (every step had RR "
+                                 "data; a step counts when reliable and at least one full breath long); "
+                                 "ratings: calm + comfort. "
                                  "Ties go to the rate nearer 6.0, then the slower."},
     )
     created_at = fields.DateTime()

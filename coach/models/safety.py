@@ -15,7 +15,8 @@ class ResonanceAssessment(db.Model):
     """One run of the resonance finder: each step's figures and the rate that came out best.
 
     `steps` holds what was computed ({bpm, calm, comfort, score, hr_swing_bpm, rmssd_ms,
-    breaths}); the raw RR intervals are not kept (health data the person need not leave here).
+    breaths, source, beats, corrected_beats, reliable, mean_hr_bpm}; runs stored before the
+    beat cleaning lack the last five); the raw RR intervals are not kept (health data the person need not leave here).
     """
 
     __tablename__ = "resonance_assessments"

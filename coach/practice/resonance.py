@@ -2,9 +2,10 @@
 
 Protocol (Shaffer & Meehan 2020, describing Lehrer's): pace several rates between 4.5 and
 7.0 breaths a minute for a minute or two each, rate calm and comfort after each, and record
-RR intervals when a heart-rate strap is there. At a person's resonance rate the heart-rate
-swing with each breath grows several-fold (Vaschillo et al. 2002), so with RR data the rate
-with the largest swing wins; without them, the rate that felt best.
+RR intervals from a heart-rate strap or the phone's camera. At a person's resonance rate the
+heart-rate swing with each breath grows several-fold (Vaschillo et al. 2002), so when every
+step was recorded the rate with the largest swing wins (among the steps that count: reliable,
+and at least one full breath long); otherwise the rate that felt best.
 
 Per step:
 - `hr_swing_bpm`: mean peak-to-trough heart-rate swing per breath. Each RR interval gives an
@@ -16,9 +17,14 @@ Per step:
   peak and one trough wherever it starts.
 - `rmssd_ms`: the root mean square of successive RR differences, the usual vagal marker.
 
-No artefact correction is done: values outside 250–2000 ms are refused at the door, and a
-strap's occasional missed beat shows up as a larger swing, which the person sees as an odd
-step. Raw RR intervals are not stored, only what is computed from them.
+Both come from the *cleaned* series (coach.practice.beats): ectopic, missed and extra beats
+are corrected first, whether the intervals came from a chest strap or the phone's camera, and
+each step says how many were (`corrected_beats`). A step with more than 5 % corrected is
+unreliable: shown, but never the best rate. Values outside 250–2000 ms are refused at the
+door. Raw RR intervals are not stored, only what is computed from them.
+
+A camera's pulse-rate variability approximates, and does not equal, ECG heart-rate variability
+(Plews et al. 2017): the figures compare paces for one person, they are no clinical number.
 """
 from __future__ import annotations
 
@@ -31,6 +37,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import ResonanceAssessment, User
+from . import beats
 
 MIN_BPM, MAX_BPM = 4.5, 7.0
 CENTRE_BPM = 6.0  # ties go to the rate closer to the usual 6 breaths a minute
@@ -38,6 +45,7 @@ MAX_STEPS = 10
 MIN_RR_MS, MAX_RR_MS = 250, 2000  # 30–240 beats a minute
 MAX_RR_PER_STEP = 2000  # ~25 minutes at 80 beats a minute; a step lasts 1–2 minutes
 MAX_LISTED = 50
+SOURCES = ("strap", "camera")
 
 
 def bpm_problem(bpm: float) -> str | None:
@@ -68,6 +76,16 @@ class StepResult:
     hr_swing_bpm: float | None
     rmssd_ms: float | None
     breaths: int  # full breath windows the swing was averaged over (0 without RR data)
+    source: str | None = None  # "strap" or "camera"; None without RR data
+    beats: int = 0  # RR intervals received
+    corrected_beats: int = 0  # ectopic, missed or extra beats corrected
+    reliable: bool | None = None  # None without RR data
+    mean_hr_bpm: float | None = None  # from the cleaned series
+
+    @property
+    def counts(self) -> bool:
+        """May this step's swing decide the best rate?"""
+        return self.hr_swing_bpm is not None and bool(self.reliable)
 
     def as_dict(self) -> dict:
         return {
@@ -78,6 +96,11 @@ class StepResult:
             "hr_swing_bpm": self.hr_swing_bpm,
             "rmssd_ms": self.rmssd_ms,
             "breaths": self.breaths,
+            "source": self.source,
+            "beats": self.beats,
+            "corrected_beats": self.corrected_beats,
+            "reliable": self.reliable,
+            "mean_hr_bpm": self.mean_hr_bpm,
         }
 
 
@@ -118,17 +141,23 @@ def hr_swing(rr_ms: list[float], bpm: float) -> tuple[float | None, int]:
 
 def analyse_step(step: dict) -> StepResult:
     bpm = float(step["bpm"])
-    rr = step.get("rr_ms")
-    swing, breaths = hr_swing(rr, bpm) if rr else (None, 0)
-    variability = rmssd(rr) if rr else None
+    common = {"bpm": bpm, "calm": step["calm"], "comfort": step["comfort"], "score": (step["calm"] + step["comfort"]) / 2}
+    if not step.get("rr_ms"):
+        return StepResult(**common, hr_swing_bpm=None, rmssd_ms=None, breaths=0)
+    cleaned = beats.clean(step["rr_ms"])
+    rr = cleaned.rr_ms
+    swing, breaths = hr_swing(rr, bpm)
+    variability = rmssd(rr)
     return StepResult(
-        bpm=bpm,
-        calm=step["calm"],
-        comfort=step["comfort"],
-        score=(step["calm"] + step["comfort"]) / 2,
+        **common,
         hr_swing_bpm=None if swing is None else round(swing, 2),
         rmssd_ms=None if variability is None else round(variability, 1),
         breaths=breaths,
+        source=step.get("source", "strap"),
+        beats=cleaned.received,
+        corrected_beats=cleaned.corrected,
+        reliable=cleaned.reliable,
+        mean_hr_bpm=round(60000.0 * len(rr) / math.fsum(rr), 1),
     )
 
 
@@ -139,9 +168,12 @@ def _tie_break(result: StepResult) -> tuple[float, float]:
 
 
 def choose_best(results: list[StepResult]) -> tuple[float, str]:
-    """(best bpm, basis): by heart-rate swing when every step has one, else by calm + comfort."""
-    if all(r.hr_swing_bpm is not None for r in results):
-        best = min(results, key=lambda r: (-r.hr_swing_bpm, *_tie_break(r)))
+    """(best bpm, basis): by heart-rate swing when every step was recorded (the largest swing of
+    the steps that count: reliable, with at least one full breath; no other step wins), else by
+    calm + comfort."""
+    measured = [r for r in results if r.counts]
+    if measured and all(r.source is not None for r in results):
+        best = min(measured, key=lambda r: (-r.hr_swing_bpm, *_tie_break(r)))
         return best.bpm, "hr_swing"
     best = min(results, key=lambda r: (-(r.calm + r.comfort), *_tie_break(r)))
     return best.bpm, "ratings"
@@ -153,6 +185,8 @@ def analyse(steps: list[dict]) -> tuple[list[StepResult], float, str]:
     rates = [_decimal(s["bpm"]) for s in steps]
     if len(rates) != len(set(rates)):
         errors["steps"] = ["Each breathing rate may appear only once."]
+    if any("source" in s and not s.get("rr_ms") for s in steps):
+        errors.setdefault("steps", []).append("A source names where RR intervals came from: send it with rr_ms.")
     if errors:
         raise InvalidAssessment(errors)
     results = [analyse_step(s) for s in steps]

@@ -1,5 +1,6 @@
 // The resonance finder (Lehrer's protocol): five paces of 2 min (quick: 1) on the pacer, calm
-// and comfort rated after each, RR intervals from an optional strap; the server picks the rate.
+// and comfort rated after each, RR intervals from an optional strap or from the phone's camera
+// over a fingertip; the server cleans the beats and picks the rate.
 import { h, mount, errorBox, busy, toast } from './ui.js';
 import { get, post, patch } from './api.js';
 import { kv } from './store.js';
@@ -9,6 +10,7 @@ import { Cues } from './cues.js';
 import { ratingView } from './rating.js';
 import { gentleCard } from './gentle.js';
 import { hasBluetooth, connectStrap } from './hr.js';
+import { hasCamera, openCamera, advice } from './camera.js';
 
 export const RATES = [6.5, 6.0, 5.5, 5.0, 4.5];
 const SCALES = [
@@ -32,6 +34,28 @@ export function cleanRR(rr) {
 
 const show = (view) => { mount(view.el); return view.done; };
 let sink = null; // the running pace's RR list, filled by the strap
+let onPulse = () => {}; // the screen showing the camera's state, if any
+let lastPulse = null; // the camera's latest state: the worker speaks only when it changes
+
+/** The line under the pacer title while the camera records a pace. */
+function pulseLine(camera) {
+  const state = h('span', advice(null, camera.torch));
+  const rate = h('span.pulse-rate', { 'aria-hidden': 'true' });
+  const preview = h('span.pulse-check');
+  camera.attach(preview);
+  const el = h('div.pulse-line', preview, h('p.pulse-status', { role: 'status' }, state, ' ', rate));
+  const line = el.lastChild;
+  onPulse = ({ state: now, bpm }) => {
+    const good = now === 'good' || now === 'searching';
+    line.dataset.state = now;
+    preview.dataset.state = now;
+    const text = good ? (now === 'good' ? 'Recording your pulse.' : advice(now, camera.torch)) : `Recording paused. ${advice(now, camera.torch)}`;
+    if (state.textContent !== text) state.textContent = text; // announce changes only
+    rate.textContent = bpm ? `${bpm} a minute` : '';
+  };
+  if (lastPulse) onPulse(lastPulse);
+  return el;
+}
 
 export async function finder() {
   const choice = await introView();
@@ -45,6 +69,9 @@ export async function finder() {
     view?.runner.stop();
     cues.close();
     choice.strap?.disconnect();
+    choice.camera?.close();
+    onPulse = () => {};
+    lastPulse = null;
     document.body.classList.remove('running');
   };
   window.addEventListener('hashchange', leave, { once: true }); // stop the pacer on the way out
@@ -54,11 +81,23 @@ export async function finder() {
     const rr = [];
     sink = rr;
     view = pacerView({ title: `Pace ${i + 1} of ${RATES.length}: ${bpm.toFixed(1)} breaths a minute`, timeline: stepTimeline(bpm, choice.minutes), cues });
+    const camera = choice.camera;
+    if (camera) {
+      view.el.querySelector('.pacer-title').after(pulseLine(camera));
+      await camera.light(true);
+      camera.start();
+    }
     document.body.classList.add('running');
     mount(view.el);
     view.start();
     const paced = await view.done;
     sink = null;
+    let pulse = null;
+    if (camera && !left) {
+      pulse = await camera.stop();
+      onPulse = () => {};
+      camera.light(false); // off while rating: the light warms the phone and uses the battery
+    }
     document.body.classList.remove('running');
     if (left) return;
     const last = i === RATES.length - 1;
@@ -71,7 +110,10 @@ export async function finder() {
     }));
     if (left) return;
     if (!rating) break;
-    steps.push({ bpm, calm: rating.calm, comfort: rating.comfort, rr_ms: cleanRR(rr) });
+    const fromStrap = cleanRR(rr);
+    const fromCamera = pulse && cleanRR(pulse.rr);
+    const measured = fromStrap ? { rr_ms: fromStrap, source: 'strap' } : fromCamera ? { rr_ms: fromCamera, source: 'camera' } : {};
+    steps.push({ bpm, calm: rating.calm, comfort: rating.comfort, ...measured });
   }
   window.removeEventListener('hashchange', leave);
   leave();
@@ -109,6 +151,8 @@ function introView() {
         h('h2', 'Heart-rate strap (optional)'),
         h('p.small', 'With a chest strap, the finder also measures how much your heart rate rises and falls with each breath: the usual way to find the rate.'),
         connect, strapStatus) : null;
+      const camera = { open: null };
+      const cameraCard = hasCamera() ? cameraChoice(camera, length) : null;
       const sound = toggle('Sound', prefs.sound, (on) => { prefs.sound = on; });
       mount(h('section.screen.finder',
         h('p.eyebrow', 'Resonance finder'),
@@ -116,17 +160,65 @@ function introView() {
         h('p.lead', 'At your resonance rate, your heart rate rises and falls most with each breath; for most adults it lies between 4.5 and 6.5 breaths a minute.'),
         h('p', 'You will breathe at five slow paces, from 6.5 down to 4.5 breaths a minute, and say after each how calm you felt and how easy the pace was. Sit comfortably.'),
         length,
+        cameraCard,
         strapCard,
         await gentleCard(),
         h('div.toggles', { role: 'group', 'aria-label': 'Cues' }, sound),
         h('div.actions',
           h('button.primary', {
             type: 'button',
-            onclick: () => resolve({ minutes: Number(length.querySelector('input:checked').value), strap, sound: prefs.sound, vibration: prefs.vibration }),
+            onclick: () => {
+              onPulse = () => {};
+              resolve({ minutes: Number(length.querySelector('input:checked').value), strap, camera: camera.open, sound: prefs.sound, vibration: prefs.vibration });
+            },
           }, 'Begin'),
-          h('a.button.link', { href: '#/settings', onclick: () => { strap?.disconnect(); resolve(null); } }, 'Not now'))));
+          h('a.button.link', { href: '#/settings', onclick: () => { strap?.disconnect(); camera.open?.close(); onPulse = () => {}; resolve(null); } }, 'Not now'))));
     })();
   });
+}
+
+/** "Use the camera": the preview and the live state of the picture, before the first pace. */
+function cameraChoice(camera, length) {
+  const status = h('p.small', { 'aria-live': 'polite' });
+  const preview = h('div.pulse-check');
+  const minutes = () => (length.querySelector('input:checked')?.value === '1' ? '1 minute' : '2 minutes');
+  const limit = h('p.small.muted');
+  const noTorch = h('p.small', { hidden: true }, "This browser cannot switch on the camera's light: sit by a bright lamp or a window, and cover the lens with your fingertip.");
+  const sayLimit = () => {
+    limit.textContent = `Each pace records for at most ${minutes()}, with the light on only while you breathe it and off in between: the light warms the phone and uses the battery.`;
+  };
+  length.addEventListener('change', sayLimit);
+  const use = h('button.secondary', { type: 'button' }, 'Use the camera');
+  use.addEventListener('click', () => busy(use, null, async () => {
+    status.textContent = 'Starting the camera…';
+    try {
+      const opened = await openCamera((s) => { lastPulse = s; onPulse(s); });
+      camera.open = opened;
+      use.hidden = true;
+      const state = h('span');
+      const rate = h('span.pulse-rate', { 'aria-hidden': 'true' });
+      onPulse = ({ state: now, bpm }) => {
+        preview.dataset.state = now;
+        const text = advice(now, opened.torch);
+        if (state.textContent !== text) state.textContent = text;
+        rate.textContent = bpm ? ` ${bpm} a minute` : '';
+      };
+      status.replaceChildren(state, rate);
+      state.textContent = advice('cover', opened.torch);
+      opened.attach(preview);
+      sayLimit();
+      noTorch.hidden = opened.torch;
+    } catch (e) {
+      const rest = hasBluetooth() ? 'Connect a strap instead, or go on with your ratings alone.' : 'The finder works with your ratings alone.';
+      status.textContent = e?.name === 'NotAllowedError'
+        ? `The camera was not allowed. ${rest}`
+        : `No camera could be used. ${rest}`;
+    }
+  }));
+  return h('div.card.pulse-card',
+    h('h2', 'Pulse from the camera (optional)'),
+    h('p.small', 'Rest a fingertip lightly over the rear camera and its light. The finder reads your pulse from the colour of your skin, to compare how much each pace makes your heart rate rise and fall. It compares paces for you; it is not a medical measurement.'),
+    use, preview, status, noTorch, limit);
 }
 
 async function resultView(steps) {
@@ -145,12 +237,18 @@ async function resultView(steps) {
   }
   const best = result.best_bpm;
   const hasHr = result.steps.some((x) => x.hr_swing_bpm !== null && x.hr_swing_bpm !== undefined);
-  const head = ['Pace', 'Score (calm, comfort)', ...(hasHr ? ['Swing (beats/min)', 'RMSSD (ms)'] : [])];
+  const head = ['Pace', 'Score (calm, comfort)', ...(hasHr ? ['Swing (beats/min)', 'RMSSD (ms)', 'Beats corrected'] : [])];
   const cell = (v, digits) => (v === null || v === undefined ? '–' : v.toFixed(digits));
-  const rows = result.steps.map((x) => h(`tr${x.bpm === best ? '.best' : ''}`,
+  const unsure = result.steps.some((x) => x.reliable === false);
+  const fromCamera = result.steps.some((x) => x.source === 'camera');
+  const rows = result.steps.map((x) => h(`tr${x.bpm === best ? '.best' : ''}${x.reliable === false ? '.unreliable' : ''}`,
     h('th', { scope: 'row' }, `${x.bpm.toFixed(1)}${x.bpm === best ? ' (best)' : ''}`),
     h('td', `${x.score.toFixed(1)} (${x.calm}, ${x.comfort})`),
-    hasHr ? [h('td', cell(x.hr_swing_bpm, 1)), h('td', cell(x.rmssd_ms, 0))] : null));
+    hasHr ? [
+      h('td', `${cell(x.hr_swing_bpm, 1)}${x.reliable === false ? ' (not counted)' : ''}`),
+      h('td', cell(x.rmssd_ms, 0)),
+      h('td', x.beats ? `${x.corrected_beats ?? 0} of ${x.beats}` : '–'),
+    ] : null));
   const err = errorBox();
   const same = me && me.resonance_bpm === best;
   const use = h('button.primary', { type: 'button' }, `Use ${best.toFixed(1)} breaths a minute`);
@@ -168,10 +266,12 @@ async function resultView(steps) {
     h('p.result-big', `${best.toFixed(1)} breaths a minute`),
     h('p', result.basis === 'hr_swing'
       ? 'Chosen by the largest heart-rate swing with each breath, the usual way to find it.'
-      : 'Chosen by how calm and comfortable each pace felt. With a heart-rate strap the finder can also use the heart-rate swing, the usual measure.'),
+      : 'Chosen by how calm and comfortable each pace felt. With a heart-rate strap or the camera, the finder can also use the heart-rate swing, the usual measure.'),
     same ? h('p.muted', 'That is the rate you already use.') : null,
     h('table', h('thead', h('tr', head.map((c) => h('th', { scope: 'col' }, c)))), h('tbody', rows)),
-    hasHr ? h('p.small.muted', 'Swing: how far your heart rate rose and fell within each breath. RMSSD: the beat-to-beat variation, a common marker of the calming side of the nervous system.') : null,
+    hasHr ? h('p.small.muted', 'Swing: how far your heart rate rose and fell within each breath. RMSSD: the beat-to-beat variation, a common marker of the calming side of the nervous system. Early, late and missed beats are corrected before either is worked out.') : null,
+    unsure ? h('p.small', 'A pace marked "not counted" had more than 1 beat in 20 corrected: its figures are too uncertain to choose by.') : null,
+    fromCamera ? h('p.small.muted', 'From the camera, the pulse is close to, but not the same as, a heart recording: good for comparing your paces, not a medical measurement.') : null,
     err,
     after));
 }
