@@ -11,7 +11,7 @@ import pytest
 from hrvanalysis import get_time_domain_features, interpolate_nan_values, remove_ectopic_beats
 
 from coach.practice import beats, resonance
-from test_resonance import RATES, synthetic_rr
+from tests.test_resonance import RATES, synthetic_rr
 
 
 def premature(rr: list[float], at: int, early: float = 0.66) -> list[float]:
