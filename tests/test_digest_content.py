@@ -171,3 +171,21 @@ def test_signs_and_date_ranges():
     assert date_range(date(2026, 11, 16), date(2026, 11, 22)) == "16–22 November 2026"
     assert date_range(date(2026, 11, 30), date(2026, 12, 6)) == "30 November – 6 December 2026"
     assert date_range(date(2026, 12, 28), date(2027, 1, 3)) == "28 December 2026 – 3 January 2027"
+
+
+def test_the_routine_to_keep_is_the_one_what_helps_ranks_first(client, smtp_server):
+    # This week only box was rated; over the weeks before, extended-exhale lifted mood more.
+    # One rule decides "what helps": the summary names what the app's "What helps me" ranks first.
+    who = ann(client)
+    for i, lift in enumerate([4, 5, 4, 5, 4, 5]):
+        record(client, who, at(f"2026-10-{10 + i}T07:00:00Z"), 300, "extended-exhale", pre={"mood": 4}, post={"mood": 4 + lift})
+    for day, lift in zip(range(16, 21), [2, 3, 2, 3, 2]):
+        record(client, who, at(f"2026-11-{day}T07:00:00Z"), 300, "box", pre={"mood": 4}, post={"mood": 4 + lift})
+    helps = client.get("/api/insights/what-helps", headers=who["headers"]).get_json()
+    first = next(r for r in helps["routines"] if r["rank"] == 1)
+    assert first["routine"] == "extended-exhale"
+    tick(SEND)
+    text = text_part(only_message(smtp_server))
+    assert f"Keep {first['name']} in your week" in text
+    helped = text.split("WHAT SEEMED TO HELP MOST", 1)[1].split("FOR NEXT WEEK", 1)[0]
+    assert f"After {first['name']} your mood was on average 4.5 points higher" in helped

@@ -398,3 +398,18 @@ def test_a_long_streak_is_counted_beyond_the_first_window(client, alice):
     db.session.execute(PracticeSession.__table__.delete().where(PracticeSession.started_at == gap_day))
     db.session.commit()
     assert insights.streak_days(user_row(alice), now) == 100
+
+
+# --- one rule for "what helps" (issue 11) ---------------------------------------------------
+
+def test_home_names_only_the_routine_what_helps_ranks_first(client, alice):
+    # Box: two big lifts (enough for the old 90-day rule, too few to be ranked); humming: three
+    # steady small ones, last year (outside the 90-day window, inside what-helps' all-time fit).
+    _series(client, alice, "box", [5, 5])
+    _series(client, alice, "humming", [1, 2, 1], days_back=200)
+    helps = client.get("/api/insights/what-helps", headers=alice["headers"]).get_json()
+    first = next(r["routine"] for r in helps["routines"] if r["rank"] == 1)
+    assert first == "humming"
+    rec = recommendation(client, alice)
+    assert rec["routine"] == first
+    assert rec["based_on"] == 3

@@ -4,7 +4,8 @@ Each user has their own week (their zone, their send day), so the per-user bound
 into the query as a small table (sql.json_rows) joined to the sessions; the database then
 groups by user and routine. A batch costs a fixed number of statements however many users, routines or
 sessions it holds: one for both weeks by routine, one for the streaks, one for the care
-rule, and one for the names of custom routines when there are any.
+rule, one for the all-time mood sums "what helps" ranks, and one for the names of custom
+routines when there are any.
 """
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from sqlalchemy import and_, case, func, select
 from .. import dialect
 from ..extensions import db
 from ..models import CustomRoutine, PracticeSession
-from ..practice.insights import CARE_COUNT, CARE_LOW_MOOD, CARE_WINDOW, RATINGS, MeasureSums, measure_columns
+from ..practice.insights import CARE_COUNT, CARE_LOW_MOOD, CARE_WINDOW
+from ..practice.sums import RATINGS, MeasureSums, measure_columns, routine_sums
+from ..practice.what_helps import EARLIEST
 from ..routines.catalogue import BUILTIN_SLUGS
 from ..timeutil import zone
 from .period import STREAK_WINDOW_DAYS, Period, StreakWindow, period_for, streak_window
@@ -55,6 +58,9 @@ class WeekFigures:
     streak_capped: bool = False  # the streak fills the whole window: "90+ days"
     low_mood: bool = False
     custom_routines: dict[str, dict] = field(default_factory=dict)  # slug → definition
+    # Mood sums per routine over all the user's sessions: what "what helps me" ranks, so the
+    # summary names the routine the app names (what_helps.rank).
+    helps: dict[str, MeasureSums] = field(default_factory=dict)
 
     @property
     def sessions(self) -> int:
@@ -82,6 +88,7 @@ def gather(targets: list[Target], as_of: datetime) -> dict[int, WeekFigures]:
     _by_routine(figures)
     _streaks(figures, {t.user_id: windows[t.timezone] for t in targets})
     _care(figures, as_of)
+    _helps(figures, as_of)
     _custom_names(figures)
     return figures
 
@@ -202,9 +209,17 @@ def _care(figures: dict[int, WeekFigures], as_of: datetime) -> None:
         figures[user_id].low_mood = int(low or 0) >= CARE_COUNT
 
 
+def _helps(figures: dict[int, WeekFigures], as_of: datetime) -> None:
+    """All-time mood sums per routine for the batch: one statement."""
+    for user_id, sums in routine_sums(list(figures), EARLIEST, as_of + timedelta(days=1)).items():
+        figures[user_id].helps = {s.routine: s.measures["mood"] for s in sums if s.measures["mood"].n > 0}
+
+
 def _custom_names(figures: dict[int, WeekFigures]) -> None:
     """Definitions of the custom routines the batch's weeks mention: at most one statement."""
-    wanted = {(uid, slug) for uid, f in figures.items() for slug in f.routines if slug not in BUILTIN_SLUGS}
+    wanted = {
+        (uid, slug) for uid, f in figures.items() for slug in (*f.routines, *f.helps) if slug not in BUILTIN_SLUGS
+    }
     if not wanted:
         return
     stmt = select(CustomRoutine.user_id, CustomRoutine.slug, CustomRoutine.definition).where(

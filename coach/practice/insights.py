@@ -9,8 +9,7 @@ Python only walks routines, weeks and streak days, never every session.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -21,88 +20,16 @@ from .. import dialect
 from ..extensions import db
 from ..models import PracticeSession, User, UTCDateTime
 from ..timeutil import iso_week_key, local_to_utc, zone
-from .stats import GroupSums, MeanCI, adjusted_means, mean_ci_from_sums
+from . import what_helps
+from .stats import adjusted_means
+from .sums import RATINGS, MeasureSums, RoutineSums, measure_columns, routine_sums
 
 PS = PracticeSession
 UTC = timezone.utc
-RATINGS = ("mood", "anxiety", "energy")
 # Ratings after which the front end offers supportive words (api.md, care).
 CARE_LOW_MOOD = 2
 CARE_WINDOW = 5
 CARE_COUNT = 3
-
-
-# --- per-routine sums, for one user or a batch (the weekly digest) ------------------------
-
-@dataclass(frozen=True)
-class MeasureSums:
-    """Sums over the sessions that have both a before and an after rating of one measure;
-    d = after − before, x = before."""
-
-    n: int = 0
-    sum_d: int = 0
-    sum_d2: int = 0
-    sum_x: int = 0
-    sum_x2: int = 0
-    sum_xd: int = 0
-
-    def delta(self) -> MeanCI:
-        return mean_ci_from_sums(self.n, self.sum_d, self.sum_d2)
-
-    def group(self) -> GroupSums:
-        return GroupSums(self.n, self.sum_x, self.sum_d, self.sum_x2, self.sum_xd)
-
-
-@dataclass(frozen=True)
-class RoutineSums:
-    user_id: int
-    routine: str
-    sessions: int
-    seconds: int
-    measures: dict[str, MeasureSums] = field(default_factory=dict)
-
-
-def measure_columns(name: str) -> list:
-    """The six aggregate columns of MeasureSums for rating `name`, in its field order (for
-    any GROUP BY over practice_sessions, e.g. the digest's)."""
-    pre, post = getattr(PS, f"pre_{name}"), getattr(PS, f"post_{name}")
-    d = post - pre  # NULL unless both ratings are there
-    paired = d.is_not(None)
-    return [
-        func.count(d),
-        func.sum(d),
-        func.sum(d * d),
-        func.sum(case((paired, pre))),
-        func.sum(case((paired, pre * pre))),
-        func.sum(pre * d),
-    ]
-
-
-_measure_columns = measure_columns  # the name the digest imported first
-
-
-def routine_sums(user_ids: Iterable[int], start: datetime, end: datetime | None = None) -> dict[int, list[RoutineSums]]:
-    """Per user and routine: sessions, seconds practised and rating-change sums for sessions
-    with start ≤ started_at < end. One query for any number of users (the digest batches them)."""
-    user_ids = list(user_ids)
-    if not user_ids:
-        return {}
-    columns = [PS.user_id, PS.routine, func.count(PS.id), func.sum(PS.duration_seconds)]
-    for name in RATINGS:
-        columns += measure_columns(name)
-    stmt = select(*columns).where(PS.user_id.in_(user_ids), PS.started_at >= start)
-    if end is not None:
-        stmt = stmt.where(PS.started_at < end)
-    stmt = stmt.group_by(PS.user_id, PS.routine)
-    out: dict[int, list[RoutineSums]] = {uid: [] for uid in user_ids}
-    for row in db.session.execute(stmt):
-        user_id, routine, n, seconds, *rest = row
-        measures = {}
-        for i, name in enumerate(RATINGS):
-            chunk = [int(v or 0) for v in rest[i * 6 : i * 6 + 6]]
-            measures[name] = MeasureSums(*chunk)
-        out[user_id].append(RoutineSums(user_id, routine, int(n), int(seconds or 0), measures))
-    return out
 
 
 # --- weekly buckets in the user's own zone ------------------------------------------------
@@ -297,85 +224,7 @@ def care(user: User) -> dict:
     return {"show": show, "reason": CARE_REASON if show else None}
 
 
-# --- the recommendation -------------------------------------------------------------------
-
-def _names(user: User, slugs: Iterable[str]) -> dict[str, str]:
-    from ..routines.service import get_routine
-
-    names = {}
-    for slug in slugs:
-        routine = get_routine(user, slug)
-        names[slug] = routine["name"] if routine else slug
-    return names
-
-
-NOT_ENOUGH = (
-    "Not enough ratings yet to say what helps you. Rate how you feel before and after a few "
-    "sessions, and this will start to show which routines seem to lift your mood."
-)
-NO_SESSIONS = (
-    "No sessions in this period yet. Whenever you are ready, a few minutes of slow breathing "
-    "is a gentle place to start."
-)
-NO_LIFT = (
-    "So far none of your routines shows a lift in mood on average. That is common in the first "
-    "weeks: slow breathing often feels calmer only after several days of practice. Keep rating "
-    "and this will become clearer."
-)
-HEDGE = {
-    "low": "That rests on few sessions or varies a lot, so it could still be chance: take it as a hint, not a finding.",
-    "moderate": "That is a fairly steady pattern so far; it describes how you felt, not proof of what caused it.",
-    "high": "That has held up across many sessions; it describes how you felt, not a medical effect.",
-}
-
-
-def confidence(delta: MeanCI) -> str:
-    """How sure the pattern is: low with fewer than 5 rated sessions or an interval that
-    includes no change; high only with 15 or more and an interval clear of zero."""
-    if delta.n < 5 or delta.ci95 is None or delta.ci95[0] <= 0:
-        return "low"
-    return "high" if delta.n >= 15 else "moderate"
-
-
-def recommend(rows: list[dict], names: dict[str, str], total_sessions: int) -> dict:
-    """Pick the routine after which mood rose most, allowing for the starting rating, and
-    say how sure that is in plain words. Never claims more than the numbers show.
-
-    rows: [{"routine": slug, "mood": MeanCI of the mood change, "mood_adjusted": float | None}]
-    (the digest builds the same rows for one week); names: slug → display name.
-    Answers {routine (None when nothing points anywhere), text, confidence, based_on}.
-    """
-    candidates = [r for r in rows if r["mood"].n >= 2]
-    if not candidates:
-        return {"routine": None, "text": NO_SESSIONS if total_sessions == 0 else NOT_ENOUGH, "confidence": "none", "based_on": 0}
-    best = max(candidates, key=lambda r: (r["mood_adjusted"], r["mood"].n))
-    delta: MeanCI = best["mood"]
-    if best["mood_adjusted"] <= 0 or delta.mean <= 0:
-        return {"routine": None, "text": NO_LIFT, "confidence": "low", "based_on": sum(r["mood"].n for r in candidates)}
-    level = confidence(delta)
-    name = names.get(best["routine"], best["routine"])
-    compared = " — the biggest lift of the routines you rated, allowing for how you felt beforehand" if len(candidates) > 1 else ""
-    text = (
-        f"After {name} your mood was on average {delta.mean:.1f} points higher than before "
-        f"({delta.n} rated sessions){compared}. {HEDGE[level]}"
-    )
-    return {"routine": best["routine"], "text": text, "confidence": level, "based_on": delta.n}
-
-
 # --- the whole page -----------------------------------------------------------------------
-
-def _startable(user: User, rows: list[dict]) -> list[dict]:
-    """The rows a recommendation may name: routines that still exist and that the user's
-    screening allows (a blocked routine is never suggested)."""
-    from ..routines.screening import check
-    from ..routines.service import get_routine
-
-    def allowed(slug: str) -> bool:
-        routine = get_routine(user, slug)
-        return routine is not None and check(user, routine) is None
-
-    return [r for r in rows if allowed(r["routine"])]
-
 
 def summary(user: User, now: datetime, days: int = 90) -> dict:
     """GET /api/insights: the last `days` days (sessions started since now − days)."""
@@ -383,7 +232,7 @@ def summary(user: User, now: datetime, days: int = 90) -> dict:
     end = now + timedelta(days=1)  # sessions may be stamped a little ahead of the server clock
     sums = routine_sums([user.id], start, end)[user.id]
     adjusted = {name: adjusted_means({s.routine: s.measures[name].group() for s in sums}) for name in RATINGS}
-    names = _names(user, [s.routine for s in sums])
+    names = {s.routine: what_helps.routine_name(user, s.routine) for s in sums}
 
     rows = []
     for s in sums:
@@ -391,7 +240,6 @@ def summary(user: User, now: datetime, days: int = 90) -> dict:
         for name in RATINGS:
             row[name] = s.measures[name].delta()
         row["adjusted"] = {name: adjusted[name][s.routine] for name in RATINGS}
-        row["mood_adjusted"] = row["adjusted"]["mood"]  # what `recommend` ranks by
         rows.append(row)
     rows.sort(key=lambda r: (-r["n"], r["routine"]))
 
@@ -424,7 +272,9 @@ def summary(user: User, now: datetime, days: int = 90) -> dict:
             }
             for b in weekly(user, start, now + timedelta(microseconds=1))  # weeks up to and including now
         ],
-        "recommendation": recommend(_startable(user, rows), names, total_sessions),
+        # One rule decides "what helps" wherever it is shown (api.md): the routine what-helps
+        # ranks first, over all the user's sessions, whatever this page's window.
+        "recommendation": _recommendation(user, now, total_sessions),
         "care": care(user),
     }
 
@@ -434,14 +284,18 @@ __all__ = [
     "MeasureSums",
     "RoutineSums",
     "care",
-    "confidence",
     "local_seconds",
     "measure_columns",
     "offset_changes",
-    "recommend",
     "routine_sums",
     "streak_days",
     "summary",
     "week_bounds",
     "weekly",
 ]
+
+
+def _recommendation(user: User, now: datetime, sessions_in_window: int) -> dict:
+    _, rows = what_helps.rank_user(user, what_helps.EARLIEST, now)
+    names = {r.routine: what_helps.routine_name(user, r.routine) for r in rows if r.rank == 1}
+    return what_helps.recommendation(rows, names, any_sessions=sessions_in_window > 0)
