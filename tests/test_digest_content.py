@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from coach.digest.content import date_range, duration, how_sure, signed
-from coach.practice.insights import CARE_REASON
+from coach.practice import insights
+from coach.practice.care import REASON as CARE_REASON
 from coach.routines import catalogue
 from coach.tick.scheduler import tick
 from coach.practice.stats import MeanCI
-from digest_fixtures import at, line, member, record, text_part, html_part
+from digest_fixtures import at, line, member, record, text_part, html_part, user_of
 from smtpd_fixtures import smtp_server  # noqa: F401  (fixture)
 
 SEND = at("2026-11-22T17:00:00Z")  # Sunday 18:00 in Berlin
@@ -189,3 +190,27 @@ def test_the_routine_to_keep_is_the_one_what_helps_ranks_first(client, smtp_serv
     assert f"Keep {first['name']} in your week" in text
     helped = text.split("WHAT SEEMED TO HELP MOST", 1)[1].split("FOR NEXT WEEK", 1)[0]
     assert f"After {first['name']} your mood was on average 4.5 points higher" in helped
+
+
+# --- the streak and the care rule are the app's (issue 11: they were written twice) ----------
+
+def test_the_streak_is_the_one_the_app_shows_also_beyond_90_days(client, smtp_server):
+    who = ann(client)
+    for back in range(120):  # every day at 08:00 Berlin up to Sunday 22 November
+        record(client, who, at("2026-11-22T07:00:00Z") - timedelta(days=back), 300)
+    assert insights.streak_days(user_of(who), SEND) == 120  # what Home shows at that instant
+    tick(SEND)
+    text = text_part(only_message(smtp_server))
+    assert "120 days in a row" in text
+
+
+def test_care_follows_the_last_five_rated_sessions_however_old(client, smtp_server):
+    who = ann(client)
+    for back in (130, 120, 110):  # low moods months ago, nothing rated since
+        record(client, who, SEND - timedelta(days=back), 300, pre={"mood": 3}, post={"mood": 1})
+    for day in (17, 19):
+        record(client, who, at(f"2026-11-{day}T07:00:00Z"), 300)
+    assert client.get("/api/insights", headers=who["headers"]).get_json()["care"]["show"] is True
+    tick(SEND)
+    text = text_part(only_message(smtp_server))
+    assert CARE_REASON in text

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event
 
-from coach.practice import insights
+from coach.practice import insights, local_days
 from coach.extensions import db
 from conftest import signup
 from sessions_fixtures import add, user_row
@@ -353,12 +353,12 @@ def test_care_counts_across_days_in_any_window(client, alice):
 # --- local time computed in SQL -------------------------------------------------------------
 
 def test_offset_changes_are_the_zone_transitions():
-    changes, offsets = insights._offset_changes("Europe/Berlin", datetime(2026, 1, 1).date(), datetime(2026, 12, 31).date())
+    changes, offsets = local_days.offset_changes("Europe/Berlin", datetime(2026, 1, 1).date(), datetime(2026, 12, 31).date())
     assert changes == (datetime(2026, 3, 29, 1, tzinfo=UTC), datetime(2026, 10, 25, 1, tzinfo=UTC))
     assert offsets == (3600, 7200, 3600)
-    assert insights._offset_changes("Asia/Tokyo", datetime(2026, 1, 1).date(), datetime(2026, 12, 31).date()) == ((), (32400,))
+    assert local_days.offset_changes("Asia/Tokyo", datetime(2026, 1, 1).date(), datetime(2026, 12, 31).date()) == ((), (32400,))
     # Lord Howe Island moves by half an hour.
-    _, howe = insights._offset_changes("Australia/Lord_Howe", datetime(2026, 1, 1).date(), datetime(2026, 12, 31).date())
+    _, howe = local_days.offset_changes("Australia/Lord_Howe", datetime(2026, 1, 1).date(), datetime(2026, 12, 31).date())
     assert set(howe) == {39600, 37800}
 
 

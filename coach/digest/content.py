@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..practice import what_helps
-from ..practice.insights import CARE_REASON
+from ..practice.care import REASON as CARE_REASON
 from ..practice.stats import MeanCI
 from ..practice.what_helps import confidence
 from ..routines import catalogue, screening
@@ -287,7 +287,7 @@ def _streak(figures: WeekFigures) -> str | None:
     days = figures.streak_days
     if days < 2:
         return None
-    return f"{days}+ days in a row" if figures.streak_capped else f"{days} days in a row"
+    return f"{days} days in a row"
 
 
 def build_view(

@@ -2,34 +2,28 @@
 recommendation and the care signal.
 
 The database does the summing: one GROUP BY (user, routine) gives each routine's sufficient
-statistics (n, Σd, Σd², and Σ of the starting rating for the fair comparison); local wall-clock
-time is computed in SQL (epoch + the zone's offset for that stretch of the year), so one
-GROUP BY gives the weekly buckets and one SELECT DISTINCT the local days of the streak.
-Python only walks routines, weeks and streak days, never every session.
+statistics (sums.py); local wall-clock time is computed in SQL (local_days.py), so one GROUP
+BY gives the weekly buckets. The streak, the care rule and the recommendation are the rules
+the weekly summary uses too (streak.py, care.py, what_helps.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, case, cast, desc, extract, func, literal, select
+from sqlalchemy import func, select
 
-from .. import dialect
 from ..extensions import db
-from ..models import PracticeSession, User, UTCDateTime
+from ..models import PracticeSession, User
 from ..timeutil import iso_week_key, local_to_utc, zone
-from . import what_helps
+from . import care, streak, what_helps
+from .local_days import DAY, WEEK, Window, day_number, local_seconds, segments, within
 from .stats import adjusted_means
 from .sums import RATINGS, MeasureSums, RoutineSums, measure_columns, routine_sums
 
 PS = PracticeSession
 UTC = timezone.utc
-# Ratings after which the front end offers supportive words (api.md, care).
-CARE_LOW_MOOD = 2
-CARE_WINDOW = 5
-CARE_COUNT = 3
 
 
 # --- weekly buckets in the user's own zone ------------------------------------------------
@@ -63,72 +57,6 @@ def week_bounds(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[str,
     return weeks
 
 
-# --- local time in SQL -------------------------------------------------------------------
-# A zone's UTC offset is constant between its transitions (a couple a year), so the local
-# wall-clock time of a stored UTC instant is `epoch seconds + the offset of its segment`:
-# a CASE over the few transitions in the window. Weeks and days are then plain integer
-# divisions the database can GROUP BY on SQLite and PostgreSQL alike.
-
-EPOCH = date(1970, 1, 1)
-DAY = 86_400
-WEEK = 7 * DAY
-
-
-@lru_cache(maxsize=256)
-def _offset_changes(tz_name: str, first: date, last: date) -> tuple[tuple[datetime, ...], tuple[int, ...]]:
-    """(changes, offsets): the UTC instants in [first, last] (UTC days) where the zone's
-    offset changes, and the offsets in seconds: offsets[0] before changes[0], offsets[i + 1]
-    from changes[i]. Found by sampling every day and bisecting to the second, so two
-    transitions less than a day apart would be missed; no zone has those."""
-    tz = zone(tz_name)
-
-    def offset(t: datetime) -> int:
-        return int(t.astimezone(tz).utcoffset().total_seconds())
-
-    t = datetime.combine(first, time(0), UTC)
-    stop = datetime.combine(last, time(0), UTC) + timedelta(days=1)
-    current = offset(t)
-    changes, offsets = [], [current]
-    while t < stop:
-        following = min(t + timedelta(days=1), stop)
-        new = offset(following)
-        if new != current:
-            lo, hi = int(t.timestamp()), int(following.timestamp())  # offset(lo) old, offset(hi) new
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if offset(datetime.fromtimestamp(mid, UTC)) == current:
-                    lo = mid
-                else:
-                    hi = mid
-            changes.append(datetime.fromtimestamp(hi, UTC))
-            offsets.append(new)
-            current = new
-        t = following
-    return tuple(changes), tuple(offsets)
-
-
-offset_changes = _offset_changes  # public name; the digest's period bounds use it too
-
-
-def local_seconds(tz_name: str, first: datetime, last: datetime):
-    """SQL: seconds since 1970-01-01 00:00 of the *local* wall-clock time of
-    practice_sessions.started_at in `tz_name`, correct for rows started in [first, last]."""
-    changes, offsets = _offset_changes(tz_name, first.date() - timedelta(days=1), last.date() + timedelta(days=1))
-    if dialect.name() == "sqlite":
-        # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' UTC text. SQLite rounds to milliseconds, so
-        # 23:59:59.9999 would become the next day: cut the fraction off first (floor).
-        epoch = cast(func.strftime("%s", func.substr(PS.started_at, 1, 19)), BigInteger)
-    else:
-        epoch = cast(func.floor(extract("epoch", PS.started_at)), BigInteger)
-    if not changes:
-        return epoch + offsets[0]
-    offset = case(
-        *[(PS.started_at < literal(change, UTCDateTime()), offsets[i]) for i, change in enumerate(changes)],
-        else_=offsets[-1],
-    )
-    return epoch + offset
-
-
 def weekly(user: User, start: datetime, end: datetime) -> list[Bucket]:
     """Every local ISO week overlapping [start, end), oldest first, with the sessions that
     started in it since `start`: count, seconds, mean mood change. Weeks without sessions
@@ -143,13 +71,15 @@ def weekly(user: User, start: datetime, end: datetime) -> list[Bucket]:
         monday += timedelta(days=7)
     if not mondays:
         return []
-    base = (first_monday - EPOCH).days * DAY  # local midnight of the first Monday, in local seconds
+    base = day_number(first_monday) * DAY  # local midnight of the first Monday, in local seconds
     # Sessions may be stamped up to a day after `end`; the window must cover them too.
-    week = ((local_seconds(user.timezone, start, end + timedelta(days=2)) - base) // WEEK).label("week")
+    last_week_end = local_to_utc(mondays[-1] + timedelta(days=7), time(0), tz)
+    seg = segments([Window(user.id, user.timezone, start, max(end + timedelta(days=2), last_week_end))])
+    week = ((local_seconds(seg, PS.started_at) - base) // WEEK).label("week")
     d = PS.post_mood - PS.pre_mood
     stmt = (
         select(week, func.count(PS.id), func.sum(PS.duration_seconds), func.count(d), func.sum(d))
-        .where(PS.user_id == user.id, PS.started_at >= start)
+        .join(seg, within(seg, PS.user_id, PS.started_at))
         .group_by("week")
     )
     found = {int(row[0]): row[1:] for row in db.session.execute(stmt)}
@@ -160,68 +90,10 @@ def weekly(user: User, start: datetime, end: datetime) -> list[Bucket]:
     return buckets
 
 
-# --- streak and care ----------------------------------------------------------------------
-
-STREAK_WINDOWS = (64, 512, 4096)  # days looked back before reading the whole history
-
+# --- streak and care: one rule each, shared with the weekly summary -------------------------
 
 def streak_days(user: User, now: datetime) -> int:
-    """Consecutive local days (in the user's zone) with at least one session, ending today or
-    yesterday. The database lists the distinct local days, newest first; the window grows
-    only when the streak reaches its start."""
-    tz = zone(user.timezone)
-    today = (now.astimezone(tz).date() - EPOCH).days
-    for days in (*STREAK_WINDOWS, None):
-        since = now - timedelta(days=days) if days is not None else _first_session(user)
-        if since is None:
-            return 0
-        since_day = (since.astimezone(tz).date() - EPOCH).days  # only partly inside the window
-        local_day = (local_seconds(user.timezone, since, now + timedelta(days=2)) // DAY).label("day")
-        stmt = (
-            select(local_day)
-            .where(PS.user_id == user.id, PS.started_at >= since)
-            .distinct()
-            .order_by(desc("day"))
-        )
-        streak, expected = 0, None
-        for (day,) in db.session.execute(stmt):
-            day = min(int(day), today)  # a clock a little ahead counts as today
-            if expected is None:
-                if day < today - 1:
-                    return 0
-                expected, streak = day, 1
-            elif day == expected - 1:
-                expected, streak = day, streak + 1
-            elif day != expected:
-                return streak
-        # No gap inside the window: done, unless the streak may go on before it.
-        if days is None or expected is None or expected > since_day + 1:
-            return streak
-    return streak  # pragma: no cover - the last window is the whole history
-
-
-def _first_session(user: User) -> datetime | None:
-    return db.session.scalar(select(func.min(PS.started_at)).where(PS.user_id == user.id))
-
-
-CARE_REASON = (
-    "Your mood has been low in several of your recent sessions. That happens, and you do not "
-    "have to carry it alone: talking with someone you trust, your doctor or a support line can help."
-)
-
-
-def care(user: User) -> dict:
-    """show: mood (after if rated, else before) was 2 or lower in 3 of the last 5 rated sessions."""
-    mood = func.coalesce(PS.post_mood, PS.pre_mood)
-    stmt = (
-        select(mood)
-        .where(PS.user_id == user.id, mood.is_not(None))
-        .order_by(PS.started_at.desc(), PS.id.desc())
-        .limit(CARE_WINDOW)
-    )
-    low = sum(1 for value in db.session.scalars(stmt) if value <= CARE_LOW_MOOD)
-    show = low >= CARE_COUNT
-    return {"show": show, "reason": CARE_REASON if show else None}
+    return streak.streaks({user.id: user.timezone}, now)[user.id]
 
 
 # --- the whole page -----------------------------------------------------------------------
@@ -275,27 +147,24 @@ def summary(user: User, now: datetime, days: int = 90) -> dict:
         # One rule decides "what helps" wherever it is shown (api.md): the routine what-helps
         # ranks first, over all the user's sessions, whatever this page's window.
         "recommendation": _recommendation(user, now, total_sessions),
-        "care": care(user),
+        "care": care.care(user.id),
     }
-
-
-__all__ = [
-    "Bucket",
-    "MeasureSums",
-    "RoutineSums",
-    "care",
-    "local_seconds",
-    "measure_columns",
-    "offset_changes",
-    "routine_sums",
-    "streak_days",
-    "summary",
-    "week_bounds",
-    "weekly",
-]
 
 
 def _recommendation(user: User, now: datetime, sessions_in_window: int) -> dict:
     _, rows = what_helps.rank_user(user, what_helps.EARLIEST, now)
     names = {r.routine: what_helps.routine_name(user, r.routine) for r in rows if r.rank == 1}
     return what_helps.recommendation(rows, names, any_sessions=sessions_in_window > 0)
+
+
+__all__ = [
+    "Bucket",
+    "MeasureSums",
+    "RoutineSums",
+    "measure_columns",
+    "routine_sums",
+    "streak_days",
+    "summary",
+    "week_bounds",
+    "weekly",
+]

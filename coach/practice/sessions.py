@@ -23,6 +23,7 @@ from ..extensions import db
 from ..models import PracticeSession, User
 from ..models.practice import duration_of
 from ..routines import screening
+from ..routines.service import get_routine
 
 UTC = timezone.utc
 MAX_AHEAD = timedelta(days=1)  # phone clocks drift; a day ahead is already absurd
@@ -65,8 +66,6 @@ def check_times(started_at: datetime, ended_at: datetime | None, now: datetime) 
 
 
 def _resolve_routine(user: User, slug: str) -> dict:
-    from ..routines.service import get_routine
-
     routine = get_routine(user, slug)
     if routine is None:
         raise InvalidSession({"routine": [f"There is no routine called “{slug}”."]})
