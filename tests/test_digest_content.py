@@ -137,15 +137,16 @@ def test_the_preview_shows_this_week_so_far_as_html(client):
     now = datetime.now(timezone.utc)
     local = now.astimezone(ZoneInfo("Asia/Tokyo"))
     monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-    started = max(now - timedelta(seconds=60), monday.astimezone(timezone.utc))
-    record(client, who, started, 45, "cold-face", details={"cold_seconds": 45})
+    started = max(now - timedelta(seconds=120), monday.astimezone(timezone.utc))
+    # 90 s in all (under a minute would be a short session, counted nowhere), 45 s of it cold.
+    record(client, who, started, 90, "cold-face", details={"cold_seconds": 45})
     r = client.get("/api/digest/preview", headers=who["headers"])
     assert r.status_code == 200
     assert r.mimetype == "text/html"
     assert "'unsafe-inline'" in r.headers["Content-Security-Policy"] and "script-src" not in r.headers["Content-Security-Policy"]
     html = r.get_data(as_text=True)
-    assert "1 · 45 s" in html  # a 45-second cold exposure is 45 s, not "0 min"
-    assert "1 cold session, 45 s in the cold in total." in html
+    assert "1 · 1 min 30 s" in html
+    assert "1 cold session, 45 s in the cold in total." in html  # 45 s, not "0 min"
     assert catalogue.builtin("cold-face")["name"] in html
     assert "<style" not in html and 'style="' in html
 
@@ -214,3 +215,16 @@ def test_care_follows_the_last_five_rated_sessions_however_old(client, smtp_serv
     tick(SEND)
     text = text_part(only_message(smtp_server))
     assert CARE_REASON in text
+
+
+def test_short_sessions_count_nowhere_in_the_summary(client, smtp_server):
+    who = ann(client)
+    for day in (17, 19):
+        record(client, who, at(f"2026-11-{day}T07:00:00Z"), 300, pre={"mood": 5}, post={"mood": 6})
+    for day in (16, 18, 20, 21):  # opened and left within seconds, rated very low
+        record(client, who, at(f"2026-11-{day}T08:00:00Z"), 7, "humming", pre={"mood": 1}, post={"mood": 0})
+    tick(SEND)
+    text = text_part(only_message(smtp_server))
+    assert "2 sessions this week, 10 min in all." in text
+    assert "Humming" not in text and "days in a row" not in text
+    assert CARE_REASON not in text

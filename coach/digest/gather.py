@@ -18,7 +18,7 @@ from .. import dialect
 from ..extensions import db
 from ..models import CustomRoutine, PracticeSession
 from ..practice import care, streak
-from ..practice.sums import RATINGS, MeasureSums, measure_columns, routine_sums
+from ..practice.sums import COUNTED, RATINGS, MeasureSums, measure_columns, routine_sums
 from ..practice.what_helps import EARLIEST
 from ..routines.catalogue import BUILTIN_SLUGS
 from ..timeutil import zone
@@ -118,7 +118,7 @@ def _by_routine(figures: dict[int, WeekFigures]) -> None:
             func.sum(case((and_(cold.is_(None), s.completed_cycles.is_(None)), 1), else_=0)),
         )
         .join(win, win.c.user_id == s.user_id)
-        .where(s.started_at >= win.c.prev_start, s.started_at < win.c.week_end)
+        .where(s.started_at >= win.c.prev_start, s.started_at < win.c.week_end, COUNTED)
         .group_by(s.user_id, s.routine, this_week)
     )
     width = len(measures) // len(RATINGS)

@@ -5,7 +5,20 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, Uuid, event
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    event,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -47,6 +60,9 @@ class PracticeSession(db.Model):
     # change when a custom routine is edited later.
     duration_seconds: Mapped[int | None] = mapped_column(Integer)  # None without ended_at
     planned_cycles: Mapped[int | None] = mapped_column(Integer)  # the routine's cycles then
+    # Practised for less than a minute (sessions.is_short, decided at write time): kept and
+    # listed, counted nowhere.
+    short: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Ratings are columns, not JSON, so summaries aggregate them in SQL.
     pre_mood: Mapped[int | None] = mapped_column(SmallInteger)
     pre_anxiety: Mapped[int | None] = mapped_column(SmallInteger)

@@ -1,4 +1,5 @@
-"""The care rule (api.md): mood rated 2 or lower in 3 of the last 5 rated sessions, the mood
+"""The care rule (api.md): mood rated 2 or lower in 3 of the last 5 rated sessions (short ones
+never count), the mood
 being the after rating when given, else the before one. Then the app and the weekly summary
 offer supportive words and where to find help, never a diagnosis. One function for one user
 or a batch; however long the history, each user costs an index walk of a few rows."""
@@ -11,6 +12,7 @@ from sqlalchemy import case, func, or_, select
 from .. import dialect
 from ..extensions import db
 from ..models import PracticeSession
+from .sums import COUNTED
 
 PS = PracticeSession
 LOW_MOOD = 2
@@ -32,7 +34,7 @@ def low_moods(user_ids: Iterable[int]) -> dict[int, bool]:
     # Where each user's last WINDOW rated sessions begin (NULL with fewer): an index walk.
     fifth = (
         select(PS.started_at)
-        .where(PS.user_id == ids.c.user_id, mood.is_not(None))
+        .where(PS.user_id == ids.c.user_id, mood.is_not(None), COUNTED)
         .order_by(PS.started_at.desc(), PS.id.desc())
         .limit(1)
         .offset(WINDOW - 1)
@@ -46,7 +48,7 @@ def low_moods(user_ids: Iterable[int]) -> dict[int, bool]:
             func.row_number().over(partition_by=PS.user_id, order_by=(PS.started_at.desc(), PS.id.desc())).label("rn"),
         )
         .join(horizon, horizon.c.user_id == PS.user_id)
-        .where(mood.is_not(None), or_(horizon.c.since.is_(None), PS.started_at >= horizon.c.since))
+        .where(mood.is_not(None), COUNTED, or_(horizon.c.since.is_(None), PS.started_at >= horizon.c.since))
         .subquery("ranked")
     )
     stmt = (

@@ -20,7 +20,7 @@ from ..timeutil import iso_week_key, local_to_utc, zone
 from . import care, streak, what_helps
 from .local_days import DAY, WEEK, Window, day_number, local_seconds, segments, within
 from .stats import adjusted_means
-from .sums import RATINGS, MeasureSums, RoutineSums, measure_columns, routine_sums
+from .sums import COUNTED, RATINGS, MeasureSums, RoutineSums, measure_columns, routine_sums
 
 PS = PracticeSession
 UTC = timezone.utc
@@ -80,6 +80,7 @@ def weekly(user: User, start: datetime, end: datetime) -> list[Bucket]:
     stmt = (
         select(week, func.count(PS.id), func.sum(PS.duration_seconds), func.count(d), func.sum(d))
         .join(seg, within(seg, PS.user_id, PS.started_at))
+        .where(COUNTED)
         .group_by("week")
     )
     found = {int(row[0]): row[1:] for row in db.session.execute(stmt)}

@@ -27,6 +27,7 @@ from ..extensions import db
 from ..models import PracticeSession, User
 from ..timeutil import local_to_utc, zone
 from . import insights
+from .sums import COUNTED
 
 
 class AnswerCache:
@@ -82,7 +83,7 @@ def deadline_of(user: User, now: datetime, days: int) -> datetime:
     deadline = min(midnight, start_midnight)
     oldest = db.session.scalar(
         select(func.min(PracticeSession.started_at)).where(
-            PracticeSession.user_id == user.id, PracticeSession.started_at >= start
+            PracticeSession.user_id == user.id, PracticeSession.started_at >= start, COUNTED
         )
     )
     if oldest is not None:  # it counts while started_at >= now − days

@@ -30,6 +30,7 @@ MAX_AHEAD = timedelta(days=1)  # phone clocks drift; a day ahead is already absu
 MAX_DURATION = timedelta(hours=24)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 RATINGS = ("mood", "anxiety", "energy")
+SHORT_SECONDS = 60  # practised for less: kept and listed, counted nowhere (api.md)
 
 
 class InvalidSession(Exception):
@@ -72,6 +73,24 @@ def _resolve_routine(user: User, slug: str) -> dict:
     return routine
 
 
+def practised_seconds(started_at: datetime, ended_at: datetime | None, completed_cycles: int | None, routine: dict) -> float | None:
+    """How long the person practised: ended_at − started_at, or the completed cycles' length
+    when that is less (an app left open after two cycles practised two cycles). None when
+    neither is known."""
+    known = []
+    if ended_at is not None:
+        known.append((ended_at - started_at).total_seconds())
+    cycle = sum(float(p.get("seconds") or 0) for p in routine.get("phases") or [])
+    if completed_cycles is not None and cycle > 0:
+        known.append(completed_cycles * cycle)
+    return min(known) if known else None
+
+
+def is_short(started_at: datetime, ended_at: datetime | None, completed_cycles: int | None, routine: dict) -> bool:
+    practised = practised_seconds(started_at, ended_at, completed_cycles, routine)
+    return practised is not None and practised < SHORT_SECONDS
+
+
 def _columns(data: dict, routine: dict) -> dict[str, Any]:
     """The row's values for a validated body (a PUT replaces every field)."""
     started_at = data["started_at"].astimezone(UTC)
@@ -87,6 +106,7 @@ def _columns(data: dict, routine: dict) -> dict[str, Any]:
         "duration_seconds": duration_of(started_at, ended_at),
         "completed_cycles": data.get("completed_cycles"),
         "planned_cycles": routine.get("cycles"),
+        "short": is_short(started_at, ended_at, data.get("completed_cycles"), routine),
         "post_note": post.get("note") or None,
         "details": details or None,
     }
@@ -266,6 +286,7 @@ def to_dict(session: PracticeSession) -> dict[str, Any]:
         "details": session.details,
         "duration_seconds": session.duration_seconds,
         "partial": is_partial(session),
+        "short": bool(session.short),
         "created_at": session.created_at,
         "updated_at": session.updated_at,
     }
@@ -281,6 +302,7 @@ __all__ = [
     "encode_cursor",
     "get",
     "is_partial",
+    "is_short",
     "list_sessions",
     "remove",
     "save",

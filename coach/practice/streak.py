@@ -16,6 +16,7 @@ from .. import dialect
 from ..extensions import db
 from ..models import PracticeSession
 from ..timeutil import local_date, zone
+from .sums import COUNTED
 from .local_days import Window, day_number, local_day, segments, within
 
 PS = PracticeSession
@@ -56,6 +57,7 @@ def _runs(zones: dict[int, str], today: dict[int, int], since: datetime, until: 
         .distinct()
         .join(seg, within(seg, PS.user_id, PS.started_at))
         .join(users, users.c.user_id == PS.user_id)
+        .where(COUNTED)
         .subquery("days")
     )
     run = days.c.day - func.row_number().over(partition_by=days.c.user_id, order_by=days.c.day)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, false, func, select
 
 from ..extensions import db
 from ..models import PracticeSession
@@ -16,6 +16,9 @@ from .stats import GroupSums, MeanCI, mean_ci_from_sums
 
 PS = PracticeSession
 RATINGS = ("mood", "anxiety", "energy")
+# The sessions every figure counts: not the short ones (under a minute, api.md), which are
+# kept and listed only. Every statement that counts sessions filters on it.
+COUNTED = PS.short == false()
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def routine_sums(user_ids: Iterable[int], start: datetime, end: datetime | None 
     columns = [PS.user_id, PS.routine, func.count(PS.id), func.sum(PS.duration_seconds)]
     for name in RATINGS:
         columns += measure_columns(name)
-    stmt = select(*columns).where(PS.user_id.in_(user_ids), PS.started_at >= start)
+    stmt = select(*columns).where(PS.user_id.in_(user_ids), PS.started_at >= start, COUNTED)
     if end is not None:
         stmt = stmt.where(PS.started_at < end)
     stmt = stmt.group_by(PS.user_id, PS.routine)

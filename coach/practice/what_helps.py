@@ -33,7 +33,7 @@ from ..models import PracticeSession, User
 from ..routines import screening
 from ..routines.service import get_routine
 from .stats import MeanCI, mean_ci_from_sums, t_quantile
-from .sums import MeasureSums, routine_sums
+from .sums import COUNTED, MeasureSums, routine_sums
 
 MIN_SESSIONS = 3  # ranked only from this many rated sessions
 CLEAR_LIFT = 1.0  # points on the 0–10 scale; below it a reliable lift is "a little"
@@ -301,7 +301,7 @@ def most_used(user: User, limit: int = MOST_USED) -> list[str]:
     count = func.count(PracticeSession.id)
     rows = db.session.execute(
         select(PracticeSession.routine, count)
-        .where(PracticeSession.user_id == user.id)
+        .where(PracticeSession.user_id == user.id, COUNTED)
         .group_by(PracticeSession.routine)
         .order_by(count.desc(), PracticeSession.routine)
         .limit(limit * 4)  # a few spare, in case some are gone or not allowed
