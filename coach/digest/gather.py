@@ -18,7 +18,8 @@ from .. import dialect
 from ..extensions import db
 from ..models import CustomRoutine, PracticeSession
 from ..practice import care, streak
-from ..practice.sums import COUNTED, RATINGS, MeasureSums, measure_columns, routine_sums
+from ..practice.days import routine_sums
+from ..practice.sums import COUNTED, RATINGS, MeasureSums, measure_columns
 from ..practice.what_helps import EARLIEST
 from ..routines.catalogue import BUILTIN_SLUGS
 from ..timeutil import zone

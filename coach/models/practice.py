@@ -88,3 +88,52 @@ def duration_of(started_at: datetime | None, ended_at: datetime | None) -> int |
     if ended_at is None or started_at is None:
         return None
     return round((ended_at - started_at).total_seconds())
+
+
+# --- per-day sums of a user's sessions (practice/days.py keeps them) -------------------------
+
+MEASURES = ("n", "sum_d", "sum_d2", "sum_x", "sum_x2", "sum_xd")  # as practice.sums.MeasureSums
+SUM_COLUMNS = ("sessions", "seconds", *(f"{r}_{m}" for r in ("mood", "anxiety", "energy") for m in MEASURES))
+
+
+class PracticeDayState(db.Model):
+    """Whose per-day sums are complete, and in which zone their days are counted. No row (or
+    another zone than the user's) means they are rebuilt from the sessions at the next read.
+    Every write to a user's sessions locks this row first, so writes and rebuilds never cross."""
+
+    __tablename__ = "practice_day_state"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    timezone: Mapped[str | None] = mapped_column(String(64))  # None: not built
+
+
+class PracticeDay(db.Model):
+    """The sums of one user's counted (not short) sessions of one routine that started on
+    one local day (days since 1970-01-01 in PracticeDayState.timezone): what insights and
+    what-helps read instead of every session, so their cost follows days, not sessions."""
+
+    __tablename__ = "practice_days"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    routine: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sessions: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[int] = mapped_column(Integer, default=0)
+    mood_n: Mapped[int] = mapped_column(Integer, default=0)
+    mood_sum_d: Mapped[int] = mapped_column(Integer, default=0)
+    mood_sum_d2: Mapped[int] = mapped_column(Integer, default=0)
+    mood_sum_x: Mapped[int] = mapped_column(Integer, default=0)
+    mood_sum_x2: Mapped[int] = mapped_column(Integer, default=0)
+    mood_sum_xd: Mapped[int] = mapped_column(Integer, default=0)
+    anxiety_n: Mapped[int] = mapped_column(Integer, default=0)
+    anxiety_sum_d: Mapped[int] = mapped_column(Integer, default=0)
+    anxiety_sum_d2: Mapped[int] = mapped_column(Integer, default=0)
+    anxiety_sum_x: Mapped[int] = mapped_column(Integer, default=0)
+    anxiety_sum_x2: Mapped[int] = mapped_column(Integer, default=0)
+    anxiety_sum_xd: Mapped[int] = mapped_column(Integer, default=0)
+    energy_n: Mapped[int] = mapped_column(Integer, default=0)
+    energy_sum_d: Mapped[int] = mapped_column(Integer, default=0)
+    energy_sum_d2: Mapped[int] = mapped_column(Integer, default=0)
+    energy_sum_x: Mapped[int] = mapped_column(Integer, default=0)
+    energy_sum_x2: Mapped[int] = mapped_column(Integer, default=0)
+    energy_sum_xd: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,10 +17,11 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import PracticeSession, User
 from ..timeutil import iso_week_key, local_to_utc, zone
-from . import care, streak, what_helps
-from .local_days import DAY, WEEK, Window, day_number, local_seconds, segments, within
+from .local_days import day_number
 from .stats import adjusted_means
-from .sums import COUNTED, RATINGS, MeasureSums, RoutineSums, measure_columns, routine_sums
+from . import care, days, streak, what_helps
+from .days import routine_sums
+from .sums import COUNTED, RATINGS, MeasureSums, RoutineSums, measure_columns
 
 PS = PracticeSession
 UTC = timezone.utc
@@ -60,7 +61,7 @@ def week_bounds(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[str,
 def weekly(user: User, start: datetime, end: datetime) -> list[Bucket]:
     """Every local ISO week overlapping [start, end), oldest first, with the sessions that
     started in it since `start`: count, seconds, mean mood change. Weeks without sessions
-    are included with zeros, so a chart has no holes. One GROUP BY in SQL."""
+    are included with zeros, so a chart has no holes."""
     tz = zone(user.timezone)
     first_day = start.astimezone(tz).date()
     first_monday = first_day - timedelta(days=first_day.weekday())
@@ -71,19 +72,23 @@ def weekly(user: User, start: datetime, end: datetime) -> list[Bucket]:
         monday += timedelta(days=7)
     if not mondays:
         return []
-    base = day_number(first_monday) * DAY  # local midnight of the first Monday, in local seconds
-    # Sessions may be stamped up to a day after `end`; the window must cover them too.
-    last_week_end = local_to_utc(mondays[-1] + timedelta(days=7), time(0), tz)
-    seg = segments([Window(user.id, user.timezone, start, max(end + timedelta(days=2), last_week_end))])
-    week = ((local_seconds(seg, PS.started_at) - base) // WEEK).label("week")
+    # Whole local days after the start's own one from the per-day sums (their cost follows
+    # days, not sessions); the start's own day, cut by `start`, from its sessions: week 0.
+    monday_number = day_number(first_monday)
+    found: dict[int, list[int]] = {}
+    for day, *values in days.day_sums(user, day_number(first_day) + 1, ("sessions", "seconds", "mood_n", "mood_sum_d")):
+        week = found.setdefault((day - monday_number) // 7, [0, 0, 0, 0])
+        for i, v in enumerate(values):
+            week[i] += int(v or 0)
     d = PS.post_mood - PS.pre_mood
-    stmt = (
-        select(week, func.count(PS.id), func.sum(PS.duration_seconds), func.count(d), func.sum(d))
-        .join(seg, within(seg, PS.user_id, PS.started_at))
-        .where(COUNTED)
-        .group_by("week")
-    )
-    found = {int(row[0]): row[1:] for row in db.session.execute(stmt)}
+    next_midnight = local_to_utc(first_day + timedelta(days=1), time(0), tz)
+    cut = db.session.execute(
+        select(func.count(PS.id), func.sum(PS.duration_seconds), func.count(d), func.sum(d))
+        .where(PS.user_id == user.id, PS.started_at >= start, PS.started_at < next_midnight, COUNTED)
+    ).one()
+    week = found.setdefault(0, [0, 0, 0, 0])
+    for i, v in enumerate(cut):
+        week[i] += int(v or 0)
     buckets = []
     for i, monday in enumerate(mondays):
         n, seconds, mood_n, mood_sum = found.get(i, (0, 0, 0, 0))

@@ -24,6 +24,7 @@ from ..models import PracticeSession, User
 from ..models.practice import duration_of
 from ..routines import screening
 from ..routines.service import get_routine
+from . import days
 
 UTC = timezone.utc
 MAX_AHEAD = timedelta(days=1)  # phone clocks drift; a day ahead is already absurd
@@ -116,6 +117,13 @@ def _columns(data: dict, routine: dict) -> dict[str, Any]:
     return values
 
 
+def _values(session: PracticeSession | None) -> dict[str, Any] | None:
+    """A stored session's columns as plain values (what days.record reads)."""
+    if session is None:
+        return None
+    return {attr.key: getattr(session, attr.key) for attr in PracticeSession.__mapper__.column_attrs}
+
+
 def _find(user_id: int, session_uuid: uuidlib.UUID) -> PracticeSession | None:
     return db.session.scalar(
         select(PracticeSession).where(PracticeSession.user_id == user_id, PracticeSession.uuid == session_uuid)
@@ -134,7 +142,7 @@ def _upsert(dialect: str):
     stmt = insert(_TABLE, dialect)
     return stmt.on_conflict_do_update(
         index_elements=["user_id", "uuid"], set_={name: stmt.excluded[name] for name in _REPLACED}
-    ).returning(_TABLE.c.created_at)
+    ).returning(_TABLE.c.created_at).execution_options(**{days.KEPT: True})
 
 
 def save(user: User, session_uuid: uuidlib.UUID, data: dict, now: datetime) -> tuple[PracticeSession, bool]:
@@ -159,7 +167,10 @@ def save(user: User, session_uuid: uuidlib.UUID, data: dict, now: datetime) -> t
             raise NotAllowed(reason)
     key = {"user_id": user.id, "uuid": session_uuid}
     row = {**key, **values, "created_at": now, "updated_at": now}
+    days.lock(user)  # first: the session as it was is read under the lock
+    before = _values(_find(user.id, session_uuid))
     created_at = db.session.execute(_upsert(dialect.name()), row).scalar_one()
+    days.record(user, before, {**key, **values})
     note_data_changed(user)
     db.session.commit()
     # A row made by this call carries this call's `now` (a replaced one, an earlier time).
@@ -173,12 +184,17 @@ def get(user: User, session_uuid: uuidlib.UUID) -> PracticeSession | None:
 
 def remove(user: User, session_uuid: uuidlib.UUID) -> bool:
     """Delete the user's own session; False when there is none."""
-    result = db.session.execute(
-        delete(PracticeSession).where(PracticeSession.user_id == user.id, PracticeSession.uuid == session_uuid)
-    )
-    if result.rowcount == 0:
+    days.lock(user)
+    before = _values(_find(user.id, session_uuid))
+    if before is None:
         db.session.rollback()
         return False
+    db.session.execute(
+        delete(PracticeSession)
+        .where(PracticeSession.user_id == user.id, PracticeSession.uuid == session_uuid)
+        .execution_options(**{days.KEPT: True})
+    )
+    days.record(user, before, None)
     note_data_changed(user)
     db.session.commit()
     return True

@@ -4,13 +4,10 @@ helps me and the weekly summary compute every figure from. One GROUP BY for one 
 batch."""
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import astuple, dataclass, field
 
-from sqlalchemy import case, false, func, select
+from sqlalchemy import case, false, func
 
-from ..extensions import db
 from ..models import PracticeSession
 from .stats import GroupSums, MeanCI, mean_ci_from_sums
 
@@ -68,27 +65,23 @@ def measure_columns(name: str) -> list:
 
 
 
-def routine_sums(user_ids: Iterable[int], start: datetime, end: datetime | None = None) -> dict[int, list[RoutineSums]]:
-    """Per user and routine: sessions, seconds practised and rating-change sums for sessions
-    with start ≤ started_at < end. One query for any number of users (the digest batches them)."""
-    user_ids = list(user_ids)
-    if not user_ids:
-        return {}
-    columns = [PS.user_id, PS.routine, func.count(PS.id), func.sum(PS.duration_seconds)]
+def columns() -> list:
+    """count, seconds and the 18 rating sums of MeasureSums, for any GROUP BY over sessions."""
+    out = [func.count(PS.id), func.coalesce(func.sum(PS.duration_seconds), 0)]
     for name in RATINGS:
-        columns += measure_columns(name)
-    stmt = select(*columns).where(PS.user_id.in_(user_ids), PS.started_at >= start, COUNTED)
-    if end is not None:
-        stmt = stmt.where(PS.started_at < end)
-    stmt = stmt.group_by(PS.user_id, PS.routine)
-    out: dict[int, list[RoutineSums]] = {uid: [] for uid in user_ids}
-    for row in db.session.execute(stmt):
-        user_id, routine, n, seconds, *rest = row
-        measures = {}
-        for i, name in enumerate(RATINGS):
-            chunk = [int(v or 0) for v in rest[i * 6 : i * 6 + 6]]
-            measures[name] = MeasureSums(*chunk)
-        out[user_id].append(RoutineSums(user_id, routine, int(n), int(seconds or 0), measures))
+        out += [func.coalesce(c, 0) for c in measure_columns(name)]
     return out
 
 
+def from_row(user_id: int, routine: str, values) -> RoutineSums:
+    """A RoutineSums from the values `columns()` (or practice_days' sums) give, in order."""
+    n, seconds, *rest = values
+    measures = {name: MeasureSums(*(int(v or 0) for v in rest[i * 6 : i * 6 + 6])) for i, name in enumerate(RATINGS)}
+    return RoutineSums(user_id, routine, int(n or 0), int(seconds or 0), measures)
+
+
+def add(a: RoutineSums, b: RoutineSums) -> RoutineSums:
+    measures = {
+        name: MeasureSums(*(x + y for x, y in zip(astuple(a.measures[name]), astuple(b.measures[name])))) for name in RATINGS
+    }
+    return RoutineSums(a.user_id, a.routine, a.sessions + b.sessions, a.seconds + b.seconds, measures)

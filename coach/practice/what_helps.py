@@ -33,7 +33,8 @@ from ..models import PracticeSession, User
 from ..routines import screening
 from ..routines.service import get_routine
 from .stats import MeanCI, mean_ci_from_sums, t_quantile
-from .sums import COUNTED, MeasureSums, routine_sums
+from .days import routine_sums
+from .sums import COUNTED, MeasureSums
 
 MIN_SESSIONS = 3  # ranked only from this many rated sessions
 CLEAR_LIFT = 1.0  # points on the 0–10 scale; below it a reliable lift is "a little"

@@ -1,0 +1,237 @@
+"""Per-day sums of each user's sessions, so that insights and "what helps me" cost what the
+number of days and routines costs, not the number of sessions (issue 13).
+
+practice_days holds, per user, routine and local day (in the zone practice_day_state names),
+the count, seconds and rating sums of the counted (not short) sessions: the same integers
+sums.columns() gives over the sessions, so every figure computed from them is exactly the
+one computed from the sessions. A window [start, end) is read as its whole local days from
+practice_days plus the sessions of the two days it cuts (at most a couple of days' sessions).
+
+Kept in the write's transaction: sessions.save and sessions.remove lock the user's state row,
+then add the new session's share and take away the old one's. The sums are rebuilt from the
+sessions (once, one GROUP BY) at the next read when they are missing or counted in another
+zone (the user moved), or after a write that did not keep them: any ORM flush or statement
+that touches practice_sessions without saying it keeps them (seeds, tests, scripts) marks
+them stale, so they can never silently disagree with the sessions.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import and_, delete, event, func, select, update
+from sqlalchemy.orm import Session
+
+from .. import dialect
+from ..extensions import db
+from ..models import PracticeDay, PracticeDayState, PracticeSession, User
+from ..models.practice import SUM_COLUMNS
+from ..timeutil import local_to_utc, zone
+from .local_days import DAY, EPOCH, Window, local_day, segments, within
+from .sums import COUNTED, RATINGS, RoutineSums, add, columns, from_row
+
+PS = PracticeSession
+PD = PracticeDay.__table__
+STATE = PracticeDayState.__table__
+KEPT = "practice_days_kept"  # execution option: this write keeps practice_days itself
+
+
+# --- one session's share -------------------------------------------------------------------
+
+def local_day_of(instant: datetime, tz_name: str) -> int:
+    """The local day number of `instant`, as local_days.local_day computes it in SQL (whole
+    epoch seconds plus the offset in force at that instant)."""
+    offset = int(instant.astimezone(zone(tz_name)).utcoffset().total_seconds())
+    return (math.floor(instant.timestamp()) + offset) // DAY
+
+
+def share(values: Mapping) -> dict[str, int] | None:
+    """What one session adds to its day (None for a short one, which counts nowhere)."""
+    if values.get("short"):
+        return None
+    out = {"sessions": 1, "seconds": values.get("duration_seconds") or 0}
+    for name in RATINGS:
+        pre, post = values.get(f"pre_{name}"), values.get(f"post_{name}")
+        paired = pre is not None and post is not None
+        d = post - pre if paired else 0
+        x = pre if paired else 0
+        out.update({
+            f"{name}_n": int(paired), f"{name}_sum_d": d, f"{name}_sum_d2": d * d,
+            f"{name}_sum_x": x, f"{name}_sum_x2": x * x, f"{name}_sum_xd": x * d,
+        })
+    return out
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+def lock(user: User) -> None:
+    """Before a write to the user's sessions: take their state row for this transaction, so
+    that writes and rebuilds of one user's sums never interleave, and build the sums first
+    when they are missing or counted in another zone (then `record` keeps them)."""
+    if _lock(user.id) != user.timezone:
+        _rebuild(user.id, user.timezone)
+
+
+def _lock(user_id: int) -> str | None:
+    """Take the user's state row (made when missing); the zone the sums are counted in, or
+    None when they are not built."""
+    db.session.execute(
+        dialect.insert(STATE).values(user_id=user_id, timezone=None).on_conflict_do_nothing(index_elements=["user_id"])
+    )
+    return db.session.scalar(select(STATE.c.timezone).where(STATE.c.user_id == user_id).with_for_update())
+
+
+def record(user: User, before: Mapping | None, after: Mapping | None) -> None:
+    """Move the user's sums (after `lock`) from a session as it was (`before`, None when new)
+    to as it is (`after`, None when deleted)."""
+    kept_in = user.timezone
+    touched = set()
+    for values, sign in ((before, -1), (after, 1)):
+        part = share(values) if values is not None else None
+        if part is None:
+            continue
+        key = {"user_id": user.id, "routine": values["routine"], "day": local_day_of(values["started_at"], kept_in)}
+        touched.add((key["routine"], key["day"]))
+        row = {**key, **{name: sign * part[name] for name in SUM_COLUMNS}}
+        stmt = dialect.insert(PD)
+        db.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["user_id", "routine", "day"], set_={name: PD.c[name] + stmt.excluded[name] for name in SUM_COLUMNS}
+            ),
+            row,
+        )
+    for routine, day in touched:  # a day left with no session is no day of practice
+        db.session.execute(
+            delete(PD).where(PD.c.user_id == user.id, PD.c.routine == routine, PD.c.day == day, PD.c.sessions == 0)
+        )
+
+
+def _forget(connection, user_ids: Iterable[int] | None) -> None:
+    stmt = delete(STATE)
+    if user_ids is not None:
+        stmt = stmt.where(STATE.c.user_id.in_(sorted(set(user_ids))))
+    connection.execute(stmt)
+
+
+@event.listens_for(Session, "after_flush")
+def _orm_writes(session, _context) -> None:
+    """Sessions added, changed or deleted through the ORM (seeds, tests): their users' sums
+    are rebuilt at the next read."""
+    users = {obj.user_id for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, PracticeSession)}
+    if users:
+        _forget(session.connection(), users)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _statement_writes(state) -> None:
+    """An INSERT, UPDATE or DELETE on practice_sessions that does not keep the sums itself:
+    whose rows it touched is not known, so every user's sums are rebuilt at their next read."""
+    if not (state.is_insert or state.is_update or state.is_delete) or state.execution_options.get(KEPT):
+        return
+    table = getattr(state.statement, "table", None)
+    if table is not None and getattr(table, "name", None) == PS.__tablename__:
+        _forget(state.session.connection(), None)
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+def fresh(zones: Mapping[int, str]) -> None:
+    """Make the sums of these users ({user_id: zone}) complete in their zones, rebuilding the
+    ones that are missing or counted in another zone (then committed)."""
+    if not zones:
+        return
+    built = dict(db.session.execute(select(STATE.c.user_id, STATE.c.timezone).where(STATE.c.user_id.in_(list(zones)))).all())
+    stale = [uid for uid, tz in zones.items() if built.get(uid) != tz]
+    for uid in stale:
+        if _lock(uid) != zones[uid]:  # another request may have built them meanwhile
+            _rebuild(uid, zones[uid])
+    if stale:
+        db.session.commit()
+
+
+def _rebuild(user_id: int, tz_name: str) -> None:
+    """The user's sums from their sessions, in `tz_name` (under the state row's lock)."""
+    db.session.execute(delete(PD).where(PD.c.user_id == user_id))
+    first, last = db.session.execute(
+        select(func.min(PS.started_at), func.max(PS.started_at)).where(PS.user_id == user_id)
+    ).one()
+    if first is not None:
+        seg = segments([Window(user_id, tz_name, first, last + timedelta(seconds=1))])
+        day = local_day(seg, PS.started_at).label("day")
+        rows = (
+            select(PS.user_id, PS.routine, day, *columns())
+            .join(seg, within(seg, PS.user_id, PS.started_at))
+            .where(COUNTED)
+            .group_by(PS.user_id, PS.routine, day)
+        )
+        db.session.execute(PD.insert().from_select(["user_id", "routine", "day", *SUM_COLUMNS], rows))
+    db.session.execute(update(STATE).where(STATE.c.user_id == user_id).values(timezone=tz_name))
+
+
+def zones_of(user_ids: Iterable[int]) -> dict[int, str]:
+    return dict(db.session.execute(select(User.id, User.timezone).where(User.id.in_(list(user_ids)))).all())
+
+
+def routine_sums(user_ids: Iterable[int], start: datetime, end: datetime | None = None) -> dict[int, list[RoutineSums]]:
+    """Per user and routine: sessions, seconds practised and rating-change sums of the counted
+    sessions with start ≤ started_at < end (no end: all after start). One statement on the
+    per-day sums and one on the sessions of the cut days, for any number of users."""
+    user_ids = list(user_ids)
+    if not user_ids:
+        return {}
+    zones = zones_of(user_ids)
+    fresh(zones)
+    whole, cut = [], []  # per user: (first whole day, last whole day); cut-day instants
+    for uid, tz_name in zones.items():
+        tz = zone(tz_name)
+        first = local_day_of(start, tz_name) + 1  # the start's own day is cut (unless at midnight)
+        first_at = local_to_utc(EPOCH + timedelta(days=first), time(0), tz)
+        cut.append((uid, start, first_at))
+        if end is None:
+            last, last_end = None, None
+        else:
+            last = local_day_of(end, tz_name) - 1
+            last_end = local_to_utc(EPOCH + timedelta(days=last + 1), time(0), tz)
+            cut.append((uid, max(last_end, first_at), end))
+        whole.append((uid, first, last if last is not None else 2**31 - 1))
+    out: dict[int, dict[str, RoutineSums]] = {uid: {} for uid in user_ids}
+
+    def merge(found: RoutineSums) -> None:
+        have = out[found.user_id].get(found.routine)
+        out[found.user_id][found.routine] = found if have is None else add(have, found)
+
+    days = dialect.json_rows("whole", [("user_id", "int"), ("first_day", "int"), ("last_day", "int")], whole, dialect.name())
+    stmt = (
+        select(PD.c.user_id, PD.c.routine, *(func.sum(PD.c[name]) for name in SUM_COLUMNS))
+        .join(days, and_(days.c.user_id == PD.c.user_id, PD.c.day >= days.c.first_day, PD.c.day <= days.c.last_day))
+        .group_by(PD.c.user_id, PD.c.routine)
+    )
+    for user_id, routine, *values in db.session.execute(stmt):
+        merge(from_row(user_id, routine, values))
+    ranges = dialect.json_rows("cut", [("user_id", "int"), ("cut_start", "instant"), ("cut_end", "instant")], cut, dialect.name())
+    stmt = (
+        select(PS.user_id, PS.routine, *columns())
+        .join(ranges, and_(ranges.c.user_id == PS.user_id, PS.started_at >= ranges.c.cut_start, PS.started_at < ranges.c.cut_end))
+        .where(COUNTED)
+        .group_by(PS.user_id, PS.routine)
+    )
+    for user_id, routine, *values in db.session.execute(stmt):
+        merge(from_row(user_id, routine, values))
+    return {uid: [found[slug] for slug in sorted(found)] for uid, found in out.items()}
+
+
+def day_sums(user: User, first_day: int, columns_wanted: Iterable[str]):
+    """Rows (day, sums of `columns_wanted` over routines) of the user's days from `first_day`
+    on (sums fresh), oldest first: for the weekly buckets."""
+    fresh({user.id: user.timezone})
+    stmt = (
+        select(PD.c.day, *(func.sum(PD.c[name]) for name in columns_wanted))
+        .where(PD.c.user_id == user.id, PD.c.day >= first_day)
+        .group_by(PD.c.day)
+        .order_by(PD.c.day)
+    )
+    return db.session.execute(stmt).all()
+
+
+__all__ = ["KEPT", "day_sums", "fresh", "local_day_of", "lock", "record", "routine_sums", "share", "zones_of"]
