@@ -64,8 +64,9 @@ def _json_value(value, dialect: str):
     return value
 
 
-def json_rows(name: str, columns: list[tuple[str, str]], rows: list[tuple], dialect: str) -> CTE:
-    """A CTE `name(columns…)` holding `rows`; `columns` are (name, "int" | "instant")."""
+def json_table(name: str, columns: list[tuple[str, str]], dialect: str) -> CTE:
+    """A CTE `name(columns…)` whose rows come as the parameter `<name>_rows` at execution
+    (json_payload): a statement built on it can be built once and run with any rows."""
     if dialect == "sqlite":
         select_list = ", ".join(f"json_extract(value, '$[{i}]') AS {col}" for i, (col, _) in enumerate(columns))
         sql = f"SELECT {select_list} FROM json_each(:{name}_rows)"
@@ -74,6 +75,16 @@ def json_rows(name: str, columns: list[tuple[str, str]], rows: list[tuple], dial
             f"CAST(e ->> {i} AS {KINDS[kind][0]}) AS {col}" for i, (col, kind) in enumerate(columns)
         )
         sql = f"SELECT {select_list} FROM json_array_elements(CAST(:{name}_rows AS JSON)) AS e"
-    payload = json.dumps([[_json_value(v, dialect) for v in row] for row in rows], separators=(",", ":"))
     typed = [column(col, KINDS[kind][1]) for col, kind in columns]
-    return text(sql).bindparams(**{f"{name}_rows": payload}).columns(*typed).cte(name)
+    return text(sql).columns(*typed).cte(name)
+
+
+def json_payload(rows: list[tuple], dialect: str) -> str:
+    """The value of a json_table's parameter holding `rows`."""
+    return json.dumps([[_json_value(v, dialect) for v in row] for row in rows], separators=(",", ":"))
+
+
+def json_rows(name: str, columns: list[tuple[str, str]], rows: list[tuple], dialect: str) -> CTE:
+    """A CTE `name(columns…)` holding `rows`; `columns` are (name, "int" | "instant")."""
+    table = json_table(name, columns, dialect)
+    return table.element.bindparams(**{f"{name}_rows": json_payload(rows, dialect)}).cte(name)

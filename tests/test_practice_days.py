@@ -101,3 +101,22 @@ def test_one_user_never_sees_anothers_days(client, alice, bob):
     both = days.routine_sums([a, b], START)
     assert [s.routine for s in both[a]] == ["box"] and [s.routine for s in both[b]] == ["humming"]
     assert db.session.get(User, b).timezone  # bob's rows were counted in bob's own zone
+
+
+def test_long_windows_read_whole_blocks_and_the_days_around_them(client, alice):
+    uid = alice["user"]["id"]
+    now = datetime.now(UTC)
+    for i in range(0, 200, 3):  # a session every third day for 200 days, round the clock
+        write(client, alice, str(uuid.uuid4()), now - timedelta(days=i, hours=i % 24), 120 + i,
+              ("box", "humming", "4-7-8")[i % 3 % 2], pre={"mood": i % 7, "energy": 5}, post={"mood": (i * 3) % 11, "energy": 6})
+    ahead = now + timedelta(days=1)
+    for days_back in (31, 32, 33, 64, 65, 90, 97, 150, 199, 365):
+        start = now - timedelta(days=days_back, hours=days_back % 5)
+        assert from_days(uid, start, ahead) == from_sessions(uid, start, ahead), days_back
+        assert from_days(uid, start - timedelta(days=40), start) == from_sessions(uid, start - timedelta(days=40), start)
+    assert client.delete(f"/api/sessions/{listed_first(client, alice)}", headers=alice["headers"]).status_code == 204
+    assert from_days(uid) == from_sessions(uid)
+
+
+def listed_first(client, who) -> str:
+    return client.get("/api/sessions", headers=who["headers"]).get_json()["items"][0]["uuid"]

@@ -142,7 +142,7 @@ def _by_routine(figures: dict[int, WeekFigures]) -> None:
 
 def _helps(figures: dict[int, WeekFigures], as_of: datetime) -> None:
     """All-time mood sums per routine for the batch: one statement."""
-    for user_id, sums in routine_sums(list(figures), EARLIEST, as_of + timedelta(days=1)).items():
+    for user_id, sums in routine_sums(list(figures), EARLIEST, as_of + timedelta(days=1), ratings=("mood",)).items():
         figures[user_id].helps = {s.routine: s.measures["mood"] for s in sums if s.measures["mood"].n > 0}
 
 

@@ -107,16 +107,10 @@ class PracticeDayState(db.Model):
     timezone: Mapped[str | None] = mapped_column(String(64))  # None: not built
 
 
-class PracticeDay(db.Model):
-    """The sums of one user's counted (not short) sessions of one routine that started on
-    one local day (days since 1970-01-01 in PracticeDayState.timezone): what insights and
-    what-helps read instead of every session, so their cost follows days, not sessions."""
+class _Sums:
+    """The count, seconds and rating sums of a group of counted (not short) sessions: the
+    integers practice.sums.columns() gives over the sessions themselves."""
 
-    __tablename__ = "practice_days"
-
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
-    routine: Mapped[str] = mapped_column(String(64), primary_key=True)
-    day: Mapped[int] = mapped_column(Integer, primary_key=True)
     sessions: Mapped[int] = mapped_column(Integer, default=0)
     seconds: Mapped[int] = mapped_column(Integer, default=0)
     mood_n: Mapped[int] = mapped_column(Integer, default=0)
@@ -137,3 +131,30 @@ class PracticeDay(db.Model):
     energy_sum_x: Mapped[int] = mapped_column(Integer, default=0)
     energy_sum_x2: Mapped[int] = mapped_column(Integer, default=0)
     energy_sum_xd: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PracticeDay(_Sums, db.Model):
+    """The sums of one user's sessions of one routine that started on one local day (days
+    since 1970-01-01 in PracticeDayState.timezone): what insights and what-helps read instead
+    of every session, so their cost follows days, not sessions."""
+
+    __tablename__ = "practice_days"
+
+    # Keyed user, day, routine: a window of days is one range of the key.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True)
+    routine: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class PracticeBlock(_Sums, db.Model):
+    """The same sums over BLOCK_DAYS days in a row (block = day // BLOCK_DAYS): a long window
+    is read as its whole blocks and at most two blocks' worth of days."""
+
+    __tablename__ = "practice_blocks"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    block: Mapped[int] = mapped_column(Integer, primary_key=True)
+    routine: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+BLOCK_DAYS = 32

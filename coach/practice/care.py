@@ -5,9 +5,10 @@ offer supportive words and where to find help, never a diagnosis. One function f
 or a batch; however long the history, each user costs an index walk of a few rows."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 
 from .. import dialect
 from ..extensions import db
@@ -29,37 +30,31 @@ def low_moods(user_ids: Iterable[int]) -> dict[int, bool]:
     user_ids = list(user_ids)
     if not user_ids:
         return {}
-    mood = func.coalesce(PS.post_mood, PS.pre_mood)
-    ids = dialect.json_rows("ids", [("user_id", "int")], [(uid,) for uid in user_ids], dialect.name())
-    # Where each user's last WINDOW rated sessions begin (NULL with fewer): an index walk.
-    fifth = (
-        select(PS.started_at)
-        .where(PS.user_id == ids.c.user_id, mood.is_not(None), COUNTED)
-        .order_by(PS.started_at.desc(), PS.id.desc())
-        .limit(1)
-        .offset(WINDOW - 1)
-        .scalar_subquery()
-    )
-    horizon = select(ids.c.user_id, fifth.label("since")).cte("horizon")
-    ranked = (
-        select(
-            PS.user_id,
-            mood.label("mood"),
-            func.row_number().over(partition_by=PS.user_id, order_by=(PS.started_at.desc(), PS.id.desc())).label("rn"),
-        )
-        .join(horizon, horizon.c.user_id == PS.user_id)
-        .where(mood.is_not(None), COUNTED, or_(horizon.c.since.is_(None), PS.started_at >= horizon.c.since))
-        .subquery("ranked")
-    )
-    stmt = (
-        select(ranked.c.user_id, func.sum(case((ranked.c.mood <= LOW_MOOD, 1), else_=0)))
-        .where(ranked.c.rn <= WINDOW)
-        .group_by(ranked.c.user_id)
-    )
     out = {uid: False for uid in user_ids}
-    for user_id, low in db.session.execute(stmt):
+    rows = {"ids_rows": dialect.json_payload([(uid,) for uid in user_ids], dialect.name())}
+    for user_id, low in db.session.execute(_statement(dialect.name()), rows):
         out[user_id] = int(low or 0) >= COUNT
     return out
+
+
+@functools.cache
+def _statement(kind: str):
+    """Built once per database kind: per user, how many of the last WINDOW rated moods were low."""
+    mood = func.coalesce(PS.post_mood, PS.pre_mood)
+    ids = dialect.json_table("ids", [("user_id", "int")], kind)
+
+    def nth_newest(k: int):  # the k-th newest rated mood (0 = the last): an index walk
+        return (
+            select(mood)
+            .where(PS.user_id == ids.c.user_id, mood.is_not(None), COUNTED)
+            .order_by(PS.started_at.desc(), PS.id.desc())
+            .limit(1)
+            .offset(k)
+            .scalar_subquery()
+        )
+
+    low = sum(case((nth_newest(k) <= LOW_MOOD, 1), else_=0) for k in range(WINDOW))
+    return select(ids.c.user_id, low)
 
 
 def care(user_id: int) -> dict:

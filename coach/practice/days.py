@@ -16,23 +16,26 @@ them stale, so they can never silently disagree with the sessions.
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, delete, event, func, select, update
+from sqlalchemy import Integer, and_, bindparam, delete, event, func, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from .. import dialect
 from ..extensions import db
-from ..models import PracticeDay, PracticeDayState, PracticeSession, User
-from ..models.practice import SUM_COLUMNS
+from ..models import PracticeBlock, PracticeDay, PracticeDayState, PracticeSession, User
+from ..models.practice import BLOCK_DAYS, SUM_COLUMNS
 from ..timeutil import local_to_utc, zone
 from .local_days import DAY, EPOCH, Window, local_day, segments, within
 from .sums import COUNTED, RATINGS, RoutineSums, add, columns, from_row
 
 PS = PracticeSession
 PD = PracticeDay.__table__
+PB = PracticeBlock.__table__
+NO_END = 2**30  # a day number after any session (and inside a 32-bit integer)
 STATE = PracticeDayState.__table__
 KEPT = "practice_days_kept"  # execution option: this write keeps practice_days itself
 
@@ -91,19 +94,25 @@ def record(user: User, before: Mapping | None, after: Mapping | None) -> None:
         part = share(values) if values is not None else None
         if part is None:
             continue
-        key = {"user_id": user.id, "routine": values["routine"], "day": local_day_of(values["started_at"], kept_in)}
-        touched.add((key["routine"], key["day"]))
-        row = {**key, **{name: sign * part[name] for name in SUM_COLUMNS}}
-        stmt = dialect.insert(PD)
+        day = local_day_of(values["started_at"], kept_in)
+        touched.add((values["routine"], day))
+        sums = {name: sign * part[name] for name in SUM_COLUMNS}
+        for table, key, at in ((PD, "day", day), (PB, "block", day // BLOCK_DAYS)):
+            stmt = dialect.insert(table)
+            db.session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["user_id", key, "routine"], set_={n: table.c[n] + stmt.excluded[n] for n in SUM_COLUMNS}
+                ),
+                {"user_id": user.id, key: at, "routine": values["routine"], **sums},
+            )
+    for routine, day in touched:  # a day (or block) left with no session is no practice
         db.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["user_id", "routine", "day"], set_={name: PD.c[name] + stmt.excluded[name] for name in SUM_COLUMNS}
-            ),
-            row,
+            delete(PD).where(PD.c.user_id == user.id, PD.c.day == day, PD.c.routine == routine, PD.c.sessions == 0)
         )
-    for routine, day in touched:  # a day left with no session is no day of practice
         db.session.execute(
-            delete(PD).where(PD.c.user_id == user.id, PD.c.routine == routine, PD.c.day == day, PD.c.sessions == 0)
+            delete(PB).where(
+                PB.c.user_id == user.id, PB.c.block == day // BLOCK_DAYS, PB.c.routine == routine, PB.c.sessions == 0
+            )
         )
 
 
@@ -136,12 +145,83 @@ def _statement_writes(state) -> None:
 
 # --- reads -----------------------------------------------------------------------------------
 
+# The reads' statements are built once per database kind; each call binds its users' rows
+# (dialect.json_table), so a read costs its SQL, not the building and compiling of it.
+
+@functools.cache
+def _states(kind: str):
+    users = dialect.json_table("users", [("user_id", "int")], kind)
+    return select(STATE.c.user_id, STATE.c.timezone).join(users, users.c.user_id == STATE.c.user_id)
+
+
+WHOLE = [("user_id", "int"), ("b1", "int"), ("b2", "int"), ("d1", "int"), ("d2", "int"), ("d3", "int"), ("d4", "int")]
+
+
+def _pieces(first: int, last: int) -> tuple[int, int, int, int, int, int]:
+    """Days first..last as whole blocks b1..b2 and the days d1..d2 and d3..d4 around them
+    (each at most a block long; an empty range has its end before its start)."""
+    b1, b2 = -(-first // BLOCK_DAYS), (last + 1) // BLOCK_DAYS - 1
+    if b1 > b2:
+        return 1, 0, first, last, 1, 0
+    return b1, b2, first, b1 * BLOCK_DAYS - 1, (b2 + 1) * BLOCK_DAYS, last
+
+
+@functools.cache
+def _whole_days(kind: str, ratings: tuple[str, ...], one: bool):
+    """The sums of whole days: their whole blocks and the days around them. For one user with
+    plain parameters (key ranges the database reads directly), for a batch joined to a
+    json_table of WHOLE."""
+    wanted = [n for n in SUM_COLUMNS if n in ("sessions", "seconds") or n.split("_", 1)[0] in ratings]
+    if one:
+        w = {name: bindparam(name, type_=Integer) for name, _ in WHOLE}
+        blocks = select(PB.c.user_id, PB.c.routine, *(PB.c[n] for n in wanted)).where(PB.c.user_id == w["user_id"])
+        days = select(PD.c.user_id, PD.c.routine, *(PD.c[n] for n in wanted)).where(PD.c.user_id == w["user_id"])
+    else:
+        table = dialect.json_table("whole", WHOLE, kind)
+        w = table.c
+        blocks = select(PB.c.user_id, PB.c.routine, *(PB.c[n] for n in wanted)).join(table, w.user_id == PB.c.user_id)
+        days = select(PD.c.user_id, PD.c.routine, *(PD.c[n] for n in wanted)).join(table, w.user_id == PD.c.user_id)
+    blocks = blocks.where(PB.c.block >= w["b1"], PB.c.block <= w["b2"])
+    days = days.where(or_(and_(PD.c.day >= w["d1"], PD.c.day <= w["d2"]), and_(PD.c.day >= w["d3"], PD.c.day <= w["d4"])))
+    both = union_all(blocks, days).subquery("pieces")
+    return (
+        select(both.c.user_id, both.c.routine, *(func.sum(both.c[n]) if n in wanted else literal(0) for n in SUM_COLUMNS))
+        .group_by(both.c.user_id, both.c.routine)
+    )
+
+
+@functools.cache
+def _cut_days(kind: str):
+    cut = dialect.json_table("cut", [("user_id", "int"), ("cut_start", "instant"), ("cut_end", "instant")], kind)
+    return (
+        select(PS.user_id, PS.routine, *columns())
+        .join(cut, and_(cut.c.user_id == PS.user_id, PS.started_at >= cut.c.cut_start, PS.started_at < cut.c.cut_end))
+        .where(COUNTED)
+        .group_by(PS.user_id, PS.routine)
+    )
+
+
+@functools.cache
+def _weeks(kind: str, names: tuple[str, ...]):
+    week = ((PD.c.day - bindparam("monday")) // 7).label("week")  # days ≥ monday: no negative to round
+    return (
+        select(week, *(func.sum(PD.c[name]) for name in names))
+        .where(PD.c.user_id == bindparam("user_id"), PD.c.day >= bindparam("first_day"))
+        .group_by(week)
+    )
+
+
+def rows_of(name: str, rows: list[tuple]) -> dict[str, str]:
+    """The parameter that fills json_table `name` with `rows`."""
+    return {f"{name}_rows": dialect.json_payload(rows, dialect.name())}
+
+
 def fresh(zones: Mapping[int, str]) -> None:
     """Make the sums of these users ({user_id: zone}) complete in their zones, rebuilding the
     ones that are missing or counted in another zone (then committed)."""
     if not zones:
         return
-    built = dict(db.session.execute(select(STATE.c.user_id, STATE.c.timezone).where(STATE.c.user_id.in_(list(zones)))).all())
+    built = dict(db.session.execute(_states(dialect.name()), rows_of("users", [(uid,) for uid in zones])).all())
     stale = [uid for uid, tz in zones.items() if built.get(uid) != tz]
     for uid in stale:
         if _lock(uid) != zones[uid]:  # another request may have built them meanwhile
@@ -153,6 +233,7 @@ def fresh(zones: Mapping[int, str]) -> None:
 def _rebuild(user_id: int, tz_name: str) -> None:
     """The user's sums from their sessions, in `tz_name` (under the state row's lock)."""
     db.session.execute(delete(PD).where(PD.c.user_id == user_id))
+    db.session.execute(delete(PB).where(PB.c.user_id == user_id))
     first, last = db.session.execute(
         select(func.min(PS.started_at), func.max(PS.started_at)).where(PS.user_id == user_id)
     ).one()
@@ -166,6 +247,13 @@ def _rebuild(user_id: int, tz_name: str) -> None:
             .group_by(PS.user_id, PS.routine, day)
         )
         db.session.execute(PD.insert().from_select(["user_id", "routine", "day", *SUM_COLUMNS], rows))
+        block = (PD.c.day // BLOCK_DAYS).label("block")
+        blocks = (
+            select(PD.c.user_id, block, PD.c.routine, *(func.sum(PD.c[name]) for name in SUM_COLUMNS))
+            .where(PD.c.user_id == user_id)
+            .group_by(PD.c.user_id, block, PD.c.routine)
+        )
+        db.session.execute(PB.insert().from_select(["user_id", "block", "routine", *SUM_COLUMNS], blocks))
     db.session.execute(update(STATE).where(STATE.c.user_id == user_id).values(timezone=tz_name))
 
 
@@ -173,65 +261,59 @@ def zones_of(user_ids: Iterable[int]) -> dict[int, str]:
     return dict(db.session.execute(select(User.id, User.timezone).where(User.id.in_(list(user_ids)))).all())
 
 
-def routine_sums(user_ids: Iterable[int], start: datetime, end: datetime | None = None) -> dict[int, list[RoutineSums]]:
+def routine_sums(
+    user_ids: Iterable[int],
+    start: datetime,
+    end: datetime | None = None,
+    zones: Mapping[int, str] | None = None,
+    ratings: tuple[str, ...] = RATINGS,
+) -> dict[int, list[RoutineSums]]:
     """Per user and routine: sessions, seconds practised and rating-change sums of the counted
     sessions with start ≤ started_at < end (no end: all after start). One statement on the
-    per-day sums and one on the sessions of the cut days, for any number of users."""
+    per-day sums and one on the sessions of the cut days, for any number of users. `zones`
+    ({user_id: zone}) saves looking the users' zones up; the sums of ratings not in
+    `ratings` are left at zero."""
     user_ids = list(user_ids)
     if not user_ids:
         return {}
-    zones = zones_of(user_ids)
+    zones = zones if zones is not None else zones_of(user_ids)
     fresh(zones)
     whole, cut = [], []  # per user: (first whole day, last whole day); cut-day instants
     for uid, tz_name in zones.items():
         tz = zone(tz_name)
         first = local_day_of(start, tz_name) + 1  # the start's own day is cut (unless at midnight)
         first_at = local_to_utc(EPOCH + timedelta(days=first), time(0), tz)
-        cut.append((uid, start, first_at))
+        cut.append((uid, start, first_at if end is None else min(first_at, end)))
         if end is None:
             last, last_end = None, None
         else:
             last = local_day_of(end, tz_name) - 1
             last_end = local_to_utc(EPOCH + timedelta(days=last + 1), time(0), tz)
             cut.append((uid, max(last_end, first_at), end))
-        whole.append((uid, first, last if last is not None else 2**31 - 1))
+        whole.append((uid, *_pieces(first, last if last is not None else NO_END)))
     out: dict[int, dict[str, RoutineSums]] = {uid: {} for uid in user_ids}
 
     def merge(found: RoutineSums) -> None:
         have = out[found.user_id].get(found.routine)
         out[found.user_id][found.routine] = found if have is None else add(have, found)
 
-    days = dialect.json_rows("whole", [("user_id", "int"), ("first_day", "int"), ("last_day", "int")], whole, dialect.name())
-    stmt = (
-        select(PD.c.user_id, PD.c.routine, *(func.sum(PD.c[name]) for name in SUM_COLUMNS))
-        .join(days, and_(days.c.user_id == PD.c.user_id, PD.c.day >= days.c.first_day, PD.c.day <= days.c.last_day))
-        .group_by(PD.c.user_id, PD.c.routine)
-    )
-    for user_id, routine, *values in db.session.execute(stmt):
+    if len(whole) == 1:
+        params = dict(zip((name for name, _ in WHOLE), whole[0]))
+    else:
+        params = rows_of("whole", whole)
+    for user_id, routine, *values in db.session.execute(_whole_days(dialect.name(), ratings, len(whole) == 1), params):
         merge(from_row(user_id, routine, values))
-    ranges = dialect.json_rows("cut", [("user_id", "int"), ("cut_start", "instant"), ("cut_end", "instant")], cut, dialect.name())
-    stmt = (
-        select(PS.user_id, PS.routine, *columns())
-        .join(ranges, and_(ranges.c.user_id == PS.user_id, PS.started_at >= ranges.c.cut_start, PS.started_at < ranges.c.cut_end))
-        .where(COUNTED)
-        .group_by(PS.user_id, PS.routine)
-    )
-    for user_id, routine, *values in db.session.execute(stmt):
+    for user_id, routine, *values in db.session.execute(_cut_days(dialect.name()), rows_of("cut", cut)):
         merge(from_row(user_id, routine, values))
     return {uid: [found[slug] for slug in sorted(found)] for uid, found in out.items()}
 
 
-def day_sums(user: User, first_day: int, columns_wanted: Iterable[str]):
-    """Rows (day, sums of `columns_wanted` over routines) of the user's days from `first_day`
-    on (sums fresh), oldest first: for the weekly buckets."""
+def week_sums(user: User, first_day: int, monday: int, columns_wanted: Iterable[str]):
+    """Rows (week, sums of `columns_wanted`) of the user's days from `first_day` on, by week
+    counted from the local Monday day number `monday` (0 is its week)."""
     fresh({user.id: user.timezone})
-    stmt = (
-        select(PD.c.day, *(func.sum(PD.c[name]) for name in columns_wanted))
-        .where(PD.c.user_id == user.id, PD.c.day >= first_day)
-        .group_by(PD.c.day)
-        .order_by(PD.c.day)
-    )
-    return db.session.execute(stmt).all()
+    stmt = _weeks(dialect.name(), tuple(columns_wanted))
+    return db.session.execute(stmt, {"monday": monday, "user_id": user.id, "first_day": first_day}).all()
 
 
-__all__ = ["KEPT", "day_sums", "fresh", "local_day_of", "lock", "record", "routine_sums", "share", "zones_of"]
+__all__ = ["KEPT", "week_sums", "fresh", "local_day_of", "lock", "record", "routine_sums", "share", "zones_of"]

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import PracticeSession, User
+from ..routines.service import get_routine
 from ..timeutil import iso_week_key, local_to_utc, zone
 from .local_days import day_number
 from .stats import adjusted_means
@@ -76,8 +77,8 @@ def weekly(user: User, start: datetime, end: datetime) -> list[Bucket]:
     # days, not sessions); the start's own day, cut by `start`, from its sessions: week 0.
     monday_number = day_number(first_monday)
     found: dict[int, list[int]] = {}
-    for day, *values in days.day_sums(user, day_number(first_day) + 1, ("sessions", "seconds", "mood_n", "mood_sum_d")):
-        week = found.setdefault((day - monday_number) // 7, [0, 0, 0, 0])
+    for index, *values in days.week_sums(user, day_number(first_day) + 1, monday_number, ("sessions", "seconds", "mood_n", "mood_sum_d")):
+        week = found.setdefault(int(index), [0, 0, 0, 0])
         for i, v in enumerate(values):
             week[i] += int(v or 0)
     d = PS.post_mood - PS.pre_mood
@@ -108,9 +109,9 @@ def summary(user: User, now: datetime, days: int = 90) -> dict:
     """GET /api/insights: the last `days` days (sessions started since now − days)."""
     start = now - timedelta(days=days)
     end = now + timedelta(days=1)  # sessions may be stamped a little ahead of the server clock
-    sums = routine_sums([user.id], start, end)[user.id]
+    sums = routine_sums([user.id], start, end, zones={user.id: user.timezone})[user.id]
     adjusted = {name: adjusted_means({s.routine: s.measures[name].group() for s in sums}) for name in RATINGS}
-    names = {s.routine: what_helps.routine_name(user, s.routine) for s in sums}
+    names = {s.routine: what_helps.routine_name(s.routine, get_routine(user, s.routine)) for s in sums}
 
     rows = []
     for s in sums:
@@ -158,8 +159,7 @@ def summary(user: User, now: datetime, days: int = 90) -> dict:
 
 
 def _recommendation(user: User, now: datetime, sessions_in_window: int) -> dict:
-    _, rows = what_helps.rank_user(user, what_helps.EARLIEST, now)
-    names = {r.routine: what_helps.routine_name(user, r.routine) for r in rows if r.rank == 1}
+    _, rows, names = what_helps.rank_user(user, what_helps.EARLIEST, now)
     return what_helps.recommendation(rows, names, any_sessions=sessions_in_window > 0)
 
 

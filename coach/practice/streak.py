@@ -9,9 +9,10 @@ reads further back only for users whose run reaches the window's start.
 """
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Integer, and_, bindparam, case, func, select
 
 from .. import dialect
 from ..extensions import db
@@ -21,7 +22,7 @@ from . import days
 from .local_days import day_number
 
 PD = PracticeDay.__table__
-WINDOWS = (64, 512, 4096)  # days looked back before reading the whole history
+WINDOWS = (512, 4096)  # days looked back before reading the whole history
 ALL = -(2**31)  # the first day of "the whole history"
 
 
@@ -46,25 +47,41 @@ def streaks(zones: dict[int, str], now: datetime) -> dict[int, int]:
 
 def _runs(bounds: dict[int, tuple[int, int]]) -> dict[int, tuple[int, int]]:
     """{user_id: (first day, length)} of each user's run of days ending today or yesterday,
-    looking at days from `since` on; bounds: {user_id: (today, since)}. A day after today
-    (a phone clock a little fast) counts as today."""
-    users = dialect.json_rows(
-        "streak_users", [("user_id", "int"), ("today", "int"), ("since", "int")],
-        [(uid, today, since) for uid, (today, since) in bounds.items()], dialect.name(),
-    )
-    clamped = case((PD.c.day > users.c.today, users.c.today), else_=PD.c.day).label("day")
-    distinct_days = (
-        select(PD.c.user_id, users.c.today, clamped)
-        .distinct()
-        .join(users, and_(users.c.user_id == PD.c.user_id, PD.c.day >= users.c.since))
-        .subquery("days")
-    )
+    looking at days from `since` on; bounds: {user_id: (today, since)}."""
+    if len(bounds) == 1:
+        ((uid, (today, since)),) = bounds.items()
+        params = {"user_id": uid, "today": today, "since": since}
+    else:
+        params = days.rows_of("streak_users", [(uid, today, since) for uid, (today, since) in bounds.items()])
+    stmt = _statement(dialect.name(), len(bounds) == 1)
+    return {uid: (int(first), int(length)) for uid, first, length in db.session.execute(stmt, params)}
+
+
+@functools.cache
+def _statement(kind: str, one: bool):
+    """Built once per database kind; for one user with plain parameters (a key range), for a
+    batch joined to a json_table of (user, today, since). A day after today (a phone clock a
+    little fast) counts as today."""
+    if one:
+        today = bindparam("today", type_=Integer)
+        clamped = case((PD.c.day > today, today), else_=PD.c.day).label("day")
+        picked = (
+            select(PD.c.user_id, today.label("today"), clamped)
+            .where(PD.c.user_id == bindparam("user_id"), PD.c.day >= bindparam("since"))
+        )
+    else:
+        users = dialect.json_table("streak_users", [("user_id", "int"), ("today", "int"), ("since", "int")], kind)
+        clamped = case((PD.c.day > users.c.today, users.c.today), else_=PD.c.day).label("day")
+        picked = (
+            select(PD.c.user_id, users.c.today, clamped)
+            .join(users, and_(users.c.user_id == PD.c.user_id, PD.c.day >= users.c.since))
+        )
+    distinct_days = picked.distinct().subquery("days")
     d = distinct_days.c
     run = d.day - func.row_number().over(partition_by=d.user_id, order_by=d.day)
     runs = select(d.user_id, d.today, d.day, run.label("run")).subquery("runs")
-    stmt = (
+    return (
         select(runs.c.user_id, func.min(runs.c.day), func.count())
         .group_by(runs.c.user_id, runs.c.today, runs.c.run)
         .having(func.max(runs.c.day) >= runs.c.today - 1)
     )
-    return {uid: (int(first), int(length)) for uid, first, length in db.session.execute(stmt)}

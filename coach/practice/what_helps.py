@@ -172,8 +172,7 @@ def what_helps(user: User, now: datetime, days: int | None = None) -> dict:
     `days` limits it to sessions started in the last `days` days; None means all of them.
     """
     start = now - timedelta(days=days) if days else EARLIEST
-    model, rows = rank_user(user, start, now)
-    names = {r.routine: routine_name(user, r.routine) for r in rows}
+    model, rows, names = rank_user(user, start, now)
     out = []
     for r in rows:
         key = verdict(r.sums.n, r.effect)
@@ -201,21 +200,20 @@ def what_helps(user: User, now: datetime, days: int | None = None) -> dict:
     }
 
 
-def rank_user(user: User, start: datetime, now: datetime) -> tuple[Fit | None, list[Ranked]]:
+def rank_user(user: User, start: datetime, now: datetime) -> tuple[Fit | None, list[Ranked], dict[str, str]]:
     """`rank` over the user's sessions started in [start, now + 1 day) (phone clocks run a
-    little ahead), with the user's screening deciding what is refused."""
-    sums = routine_sums([user.id], start, now + timedelta(days=1))[user.id]
-    return rank({s.routine: s.measures["mood"] for s in sums}, lambda slug: _blocked(user, slug))
+    little ahead), with the user's screening deciding what is refused; and the routines' names."""
+    sums = routine_sums([user.id], start, now + timedelta(days=1), zones={user.id: user.timezone}, ratings=("mood",))[user.id]
+    routines = {s.routine: get_routine(user, s.routine) for s in sums}
+    model, rows = rank(
+        {s.routine: s.measures["mood"] for s in sums},
+        lambda slug: screening.check(user, routines[slug]) if routines.get(slug) else None,
+    )
+    return model, rows, {slug: routine_name(slug, routine) for slug, routine in routines.items()}
 
 
-def routine_name(user: User, slug: str) -> str:
-    routine = get_routine(user, slug)
+def routine_name(slug: str, routine: dict | None) -> str:
     return routine["name"] if routine else slug  # a routine since deleted keeps its slug
-
-
-def _blocked(user: User, slug: str) -> str | None:
-    routine = get_routine(user, slug)
-    return screening.check(user, routine) if routine else None
 
 
 # --- the recommendation: what Home and the weekly summary say ------------------------------

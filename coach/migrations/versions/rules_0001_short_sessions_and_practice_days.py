@@ -1,5 +1,6 @@
 """practice_sessions.short (a session practised for less than 60 s counts nowhere), and the
-per-day sums of each user's sessions (practice_days, practice_day_state) that insights read
+per-day and per-block sums of each user's sessions (practice_days, practice_blocks,
+practice_day_state) that insights read
 
 Revision ID: rules_0001
 Revises: 7c1e5a9d2b40
@@ -29,8 +30,8 @@ def upgrade():
     op.create_table(
         'practice_days',
         sa.Column('user_id', sa.Integer(), nullable=False),
-        sa.Column('routine', sa.String(length=64), nullable=False),
         sa.Column('day', sa.Integer(), nullable=False),
+        sa.Column('routine', sa.String(length=64), nullable=False),
         sa.Column('sessions', sa.Integer(), nullable=False),
         sa.Column('seconds', sa.Integer(), nullable=False),
         sa.Column('mood_n', sa.Integer(), nullable=False),
@@ -52,11 +53,40 @@ def upgrade():
         sa.Column('energy_sum_x2', sa.Integer(), nullable=False),
         sa.Column('energy_sum_xd', sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('user_id', 'routine', 'day'),
+        sa.PrimaryKeyConstraint('user_id', 'day', 'routine'),
+    )
+    op.create_table(
+        'practice_blocks',
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('block', sa.Integer(), nullable=False),
+        sa.Column('routine', sa.String(length=64), nullable=False),
+        sa.Column('sessions', sa.Integer(), nullable=False),
+        sa.Column('seconds', sa.Integer(), nullable=False),
+        sa.Column('mood_n', sa.Integer(), nullable=False),
+        sa.Column('mood_sum_d', sa.Integer(), nullable=False),
+        sa.Column('mood_sum_d2', sa.Integer(), nullable=False),
+        sa.Column('mood_sum_x', sa.Integer(), nullable=False),
+        sa.Column('mood_sum_x2', sa.Integer(), nullable=False),
+        sa.Column('mood_sum_xd', sa.Integer(), nullable=False),
+        sa.Column('anxiety_n', sa.Integer(), nullable=False),
+        sa.Column('anxiety_sum_d', sa.Integer(), nullable=False),
+        sa.Column('anxiety_sum_d2', sa.Integer(), nullable=False),
+        sa.Column('anxiety_sum_x', sa.Integer(), nullable=False),
+        sa.Column('anxiety_sum_x2', sa.Integer(), nullable=False),
+        sa.Column('anxiety_sum_xd', sa.Integer(), nullable=False),
+        sa.Column('energy_n', sa.Integer(), nullable=False),
+        sa.Column('energy_sum_d', sa.Integer(), nullable=False),
+        sa.Column('energy_sum_d2', sa.Integer(), nullable=False),
+        sa.Column('energy_sum_x', sa.Integer(), nullable=False),
+        sa.Column('energy_sum_x2', sa.Integer(), nullable=False),
+        sa.Column('energy_sum_xd', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('user_id', 'block', 'routine'),
     )
 
 
 def downgrade():
+    op.drop_table('practice_blocks')
     op.drop_table('practice_days')
     op.drop_table('practice_day_state')
     with op.batch_alter_table('practice_sessions', schema=None) as batch_op:
