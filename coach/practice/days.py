@@ -76,44 +76,55 @@ def lock(user: User) -> None:
         _rebuild(user.id, user.timezone)
 
 
+@functools.cache
+def _lock_statement(kind: str):
+    stmt = dialect.insert(STATE, kind).values(user_id=bindparam("user_id"), timezone=None)
+    # Updating the row to itself takes its lock (PostgreSQL) and answers the stored zone.
+    return stmt.on_conflict_do_update(index_elements=["user_id"], set_={"timezone": STATE.c.timezone}).returning(
+        STATE.c.timezone
+    )
+
+
 def _lock(user_id: int) -> str | None:
     """Take the user's state row (made when missing); the zone the sums are counted in, or
-    None when they are not built."""
-    db.session.execute(
-        dialect.insert(STATE).values(user_id=user_id, timezone=None).on_conflict_do_nothing(index_elements=["user_id"])
+    None when they are not built. One statement."""
+    return db.session.execute(_lock_statement(dialect.name()), {"user_id": user_id}).scalar_one()
+
+
+@functools.cache
+def _add_statement(kind: str, table_name: str):
+    """INSERT … ON CONFLICT DO UPDATE adding a row of sums to the day's (or block's)."""
+    table, key = (PD, "day") if table_name == PD.name else (PB, "block")
+    stmt = dialect.insert(table, kind)
+    return stmt.on_conflict_do_update(
+        index_elements=["user_id", key, "routine"], set_={n: table.c[n] + stmt.excluded[n] for n in SUM_COLUMNS}
     )
-    return db.session.scalar(select(STATE.c.timezone).where(STATE.c.user_id == user_id).with_for_update())
+
+
+@functools.cache
+def _drop_empty_statement(table_name: str):
+    table, key = (PD, "day") if table_name == PD.name else (PB, "block")
+    return delete(table).where(
+        table.c.user_id == bindparam("user_id"), table.c[key] == bindparam("at"),
+        table.c.routine == bindparam("routine"), table.c.sessions == 0,
+    )
 
 
 def record(user: User, before: Mapping | None, after: Mapping | None) -> None:
     """Move the user's sums (after `lock`) from a session as it was (`before`, None when new)
     to as it is (`after`, None when deleted)."""
-    kept_in = user.timezone
-    touched = set()
+    kind = dialect.name()
     for values, sign in ((before, -1), (after, 1)):
         part = share(values) if values is not None else None
         if part is None:
             continue
-        day = local_day_of(values["started_at"], kept_in)
-        touched.add((values["routine"], day))
+        day = local_day_of(values["started_at"], user.timezone)
         sums = {name: sign * part[name] for name in SUM_COLUMNS}
         for table, key, at in ((PD, "day", day), (PB, "block", day // BLOCK_DAYS)):
-            stmt = dialect.insert(table)
-            db.session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["user_id", key, "routine"], set_={n: table.c[n] + stmt.excluded[n] for n in SUM_COLUMNS}
-                ),
-                {"user_id": user.id, key: at, "routine": values["routine"], **sums},
-            )
-    for routine, day in touched:  # a day (or block) left with no session is no practice
-        db.session.execute(
-            delete(PD).where(PD.c.user_id == user.id, PD.c.day == day, PD.c.routine == routine, PD.c.sessions == 0)
-        )
-        db.session.execute(
-            delete(PB).where(
-                PB.c.user_id == user.id, PB.c.block == day // BLOCK_DAYS, PB.c.routine == routine, PB.c.sessions == 0
-            )
-        )
+            row = {"user_id": user.id, key: at, "routine": values["routine"]}
+            db.session.execute(_add_statement(kind, table.name), {**row, **sums})
+            if sign < 0:  # a day (or block) left with no session is no practice
+                db.session.execute(_drop_empty_statement(table.name), {"user_id": user.id, "at": at, "routine": values["routine"]})
 
 
 def _forget(connection, user_ids: Iterable[int] | None) -> None:
