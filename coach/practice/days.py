@@ -278,17 +278,19 @@ def routine_sums(
     end: datetime | None = None,
     zones: Mapping[int, str] | None = None,
     ratings: tuple[str, ...] = RATINGS,
+    checked: bool = False,
 ) -> dict[int, list[RoutineSums]]:
     """Per user and routine: sessions, seconds practised and rating-change sums of the counted
     sessions with start ≤ started_at < end (no end: all after start). One statement on the
     per-day sums and one on the sessions of the cut days, for any number of users. `zones`
     ({user_id: zone}) saves looking the users' zones up; the sums of ratings not in
-    `ratings` are left at zero."""
+    `ratings` are left at zero; `checked`: the caller has just made them `fresh`."""
     user_ids = list(user_ids)
     if not user_ids:
         return {}
     zones = zones if zones is not None else zones_of(user_ids)
-    fresh(zones)
+    if not checked:
+        fresh(zones)
     whole, cut = [], []  # per user: (first whole day, last whole day); cut-day instants
     for uid, tz_name in zones.items():
         tz = zone(tz_name)
@@ -319,10 +321,11 @@ def routine_sums(
     return {uid: [found[slug] for slug in sorted(found)] for uid, found in out.items()}
 
 
-def week_sums(user: User, first_day: int, monday: int, columns_wanted: Iterable[str]):
+def week_sums(user: User, first_day: int, monday: int, columns_wanted: Iterable[str], checked: bool = False):
     """Rows (week, sums of `columns_wanted`) of the user's days from `first_day` on, by week
     counted from the local Monday day number `monday` (0 is its week)."""
-    fresh({user.id: user.timezone})
+    if not checked:
+        fresh({user.id: user.timezone})
     stmt = _weeks(dialect.name(), tuple(columns_wanted))
     return db.session.execute(stmt, {"monday": monday, "user_id": user.id, "first_day": first_day}).all()
 

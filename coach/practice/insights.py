@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..extensions import db
-from ..models import PracticeSession, User
+from ..models import PracticeSession, User, UTCDateTime
 from ..routines.service import get_routine
 from ..timeutil import iso_week_key, local_to_utc, zone
 from .local_days import day_number
 from .stats import adjusted_means
-from . import care, days, streak, what_helps
+from . import care, streak, what_helps
+from . import days as per_day
 from .days import routine_sums
 from .sums import COUNTED, RATINGS, MeasureSums, RoutineSums, measure_columns
 
@@ -59,34 +60,42 @@ def week_bounds(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[str,
     return weeks
 
 
-def weekly(user: User, start: datetime, end: datetime) -> list[Bucket]:
+_D = PS.post_mood - PS.pre_mood
+# The start's own (cut) day of the weekly figures: built once, run with its bounds.
+_CUT_DAY = select(func.count(PS.id), func.sum(PS.duration_seconds), func.count(_D), func.sum(_D)).where(
+    PS.user_id == bindparam("user_id"),
+    PS.started_at >= bindparam("start", type_=UTCDateTime()),
+    PS.started_at < bindparam("end", type_=UTCDateTime()),
+    COUNTED,
+)
+
+
+def weekly(user: User, start: datetime, end: datetime, checked: bool = False) -> list[Bucket]:
     """Every local ISO week overlapping [start, end), oldest first, with the sessions that
     started in it since `start`: count, seconds, mean mood change. Weeks without sessions
     are included with zeros, so a chart has no holes."""
     tz = zone(user.timezone)
     first_day = start.astimezone(tz).date()
     first_monday = first_day - timedelta(days=first_day.weekday())
-    mondays = []
-    monday = first_monday
-    while local_to_utc(monday, time(0), tz) < end:
-        mondays.append(monday)
-        monday += timedelta(days=7)
+    # The Mondays whose local midnight comes before `end`: every one up to end's local date,
+    # and that date's own when it is a Monday already begun.
+    last_day = end.astimezone(tz).date()
+    mondays = [first_monday + timedelta(days=7 * i) for i in range((last_day - first_monday).days // 7 + 1)]
+    if mondays and mondays[-1] == last_day and local_to_utc(last_day, time(0), tz) >= end:
+        mondays.pop()
     if not mondays:
         return []
     # Whole local days after the start's own one from the per-day sums (their cost follows
     # days, not sessions); the start's own day, cut by `start`, from its sessions: week 0.
     monday_number = day_number(first_monday)
     found: dict[int, list[int]] = {}
-    for index, *values in days.week_sums(user, day_number(first_day) + 1, monday_number, ("sessions", "seconds", "mood_n", "mood_sum_d")):
+    wanted = ("sessions", "seconds", "mood_n", "mood_sum_d")
+    for index, *values in per_day.week_sums(user, day_number(first_day) + 1, monday_number, wanted, checked=checked):
         week = found.setdefault(int(index), [0, 0, 0, 0])
         for i, v in enumerate(values):
             week[i] += int(v or 0)
-    d = PS.post_mood - PS.pre_mood
     next_midnight = local_to_utc(first_day + timedelta(days=1), time(0), tz)
-    cut = db.session.execute(
-        select(func.count(PS.id), func.sum(PS.duration_seconds), func.count(d), func.sum(d))
-        .where(PS.user_id == user.id, PS.started_at >= start, PS.started_at < next_midnight, COUNTED)
-    ).one()
+    cut = db.session.execute(_CUT_DAY, {"user_id": user.id, "start": start, "end": next_midnight}).one()
     week = found.setdefault(0, [0, 0, 0, 0])
     for i, v in enumerate(cut):
         week[i] += int(v or 0)
@@ -109,9 +118,12 @@ def summary(user: User, now: datetime, days: int = 90) -> dict:
     """GET /api/insights: the last `days` days (sessions started since now − days)."""
     start = now - timedelta(days=days)
     end = now + timedelta(days=1)  # sessions may be stamped a little ahead of the server clock
-    sums = routine_sums([user.id], start, end, zones={user.id: user.timezone})[user.id]
+    zones = {user.id: user.timezone}
+    per_day.fresh(zones)  # once for the page: every read below finds the per-day sums complete
+    sums = routine_sums([user.id], start, end, zones, checked=True)[user.id]
     adjusted = {name: adjusted_means({s.routine: s.measures[name].group() for s in sums}) for name in RATINGS}
-    names = {s.routine: what_helps.routine_name(s.routine, get_routine(user, s.routine)) for s in sums}
+    routines = {s.routine: get_routine(user, s.routine) for s in sums}  # looked up once for the page
+    names = {slug: what_helps.routine_name(slug, routine) for slug, routine in routines.items()}
 
     rows = []
     for s in sums:
@@ -138,7 +150,7 @@ def summary(user: User, now: datetime, days: int = 90) -> dict:
         "totals": {
             "sessions": total_sessions,
             "minutes": round(sum(s.seconds for s in sums) / 60, 1),
-            "streak_days": streak_days(user, now),
+            "streak_days": streak.streaks({user.id: user.timezone}, now, checked=True)[user.id],
         },
         "by_routine": by_routine,
         "weekly": [
@@ -149,17 +161,17 @@ def summary(user: User, now: datetime, days: int = 90) -> dict:
                 "minutes": round(b.seconds / 60, 1),
                 "mood_delta_mean": None if b.mood_delta_mean is None else round(b.mood_delta_mean, 2),
             }
-            for b in weekly(user, start, now + timedelta(microseconds=1))  # weeks up to and including now
+            for b in weekly(user, start, now + timedelta(microseconds=1), checked=True)  # weeks up to and including now
         ],
         # One rule decides "what helps" wherever it is shown (api.md): the routine what-helps
         # ranks first, over all the user's sessions, whatever this page's window.
-        "recommendation": _recommendation(user, now, total_sessions),
+        "recommendation": _recommendation(user, now, total_sessions, routines),
         "care": care.care(user.id),
     }
 
 
-def _recommendation(user: User, now: datetime, sessions_in_window: int) -> dict:
-    _, rows, names = what_helps.rank_user(user, what_helps.EARLIEST, now)
+def _recommendation(user: User, now: datetime, sessions_in_window: int, routines: dict[str, dict | None]) -> dict:
+    _, rows, names = what_helps.rank_user(user, what_helps.EARLIEST, now, routines, checked=True)
     return what_helps.recommendation(rows, names, any_sessions=sessions_in_window > 0)
 
 

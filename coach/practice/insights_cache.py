@@ -21,10 +21,10 @@ from collections import OrderedDict
 from datetime import datetime, time, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..extensions import db
-from ..models import PracticeSession, User
+from ..models import PracticeSession, User, UTCDateTime
 from ..timeutil import local_to_utc, zone
 from . import insights
 from .sums import COUNTED
@@ -77,6 +77,14 @@ def key_of(user: User) -> tuple[Any, ...]:
     return (user.id, user.created_at, user.data_version, user.timezone, screening)
 
 
+# The window's oldest counted session: built once, run with the user and the window's start.
+_OLDEST = select(func.min(PracticeSession.started_at)).where(
+    PracticeSession.user_id == bindparam("user_id"),
+    PracticeSession.started_at >= bindparam("start", type_=UTCDateTime()),
+    COUNTED,
+)
+
+
 def deadline_of(user: User, now: datetime, days: int) -> datetime:
     """The first instant at which `summary(user, t, days)` may differ from `summary(user, now,
     days)` with no write in between."""
@@ -87,11 +95,7 @@ def deadline_of(user: User, now: datetime, days: int) -> datetime:
     # start's own local midnight, which differs from now's across a DST change.
     start_midnight = local_to_utc(start.astimezone(tz).date() + timedelta(days=1), time(0), tz) + timedelta(days=days)
     deadline = min(midnight, start_midnight)
-    oldest = db.session.scalar(
-        select(func.min(PracticeSession.started_at)).where(
-            PracticeSession.user_id == user.id, PracticeSession.started_at >= start, COUNTED
-        )
-    )
+    oldest = db.session.scalar(_OLDEST, {"user_id": user.id, "start": start})
     if oldest is not None:  # it counts while started_at >= now − days
         deadline = min(deadline, oldest + timedelta(days=days, microseconds=1))
     return deadline

@@ -26,9 +26,11 @@ WINDOWS = (512, 4096)  # days looked back before reading the whole history
 ALL = -(2**31)  # the first day of "the whole history"
 
 
-def streaks(zones: dict[int, str], now: datetime) -> dict[int, int]:
-    """{user_id: streak in days} for users given as {user_id: IANA zone}."""
-    days.fresh(zones)
+def streaks(zones: dict[int, str], now: datetime, checked: bool = False) -> dict[int, int]:
+    """{user_id: streak in days} for users given as {user_id: IANA zone} (`checked`: their
+    per-day sums were just made fresh)."""
+    if not checked:
+        days.fresh(zones)
     today = {uid: day_number(local_date(now, zone(tz))) for uid, tz in zones.items()}
     out = {uid: 0 for uid in zones}
     pending = set(zones)

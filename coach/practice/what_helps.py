@@ -200,11 +200,16 @@ def what_helps(user: User, now: datetime, days: int | None = None) -> dict:
     }
 
 
-def rank_user(user: User, start: datetime, now: datetime) -> tuple[Fit | None, list[Ranked], dict[str, str]]:
+def rank_user(
+    user: User, start: datetime, now: datetime, known: dict[str, dict | None] | None = None, checked: bool = False
+) -> tuple[Fit | None, list[Ranked], dict[str, str]]:
     """`rank` over the user's sessions started in [start, now + 1 day) (phone clocks run a
-    little ahead), with the user's screening deciding what is refused; and the routines' names."""
-    sums = routine_sums([user.id], start, now + timedelta(days=1), zones={user.id: user.timezone}, ratings=("mood",))[user.id]
-    routines = {s.routine: get_routine(user, s.routine) for s in sums}
+    little ahead), with the user's screening deciding what is refused; and the routines' names.
+    `known`: routines the caller has looked up already (slug → get_routine's answer)."""
+    zones = {user.id: user.timezone}
+    sums = routine_sums([user.id], start, now + timedelta(days=1), zones, ratings=("mood",), checked=checked)[user.id]
+    known = known or {}
+    routines = {s.routine: known[s.routine] if s.routine in known else get_routine(user, s.routine) for s in sums}
     model, rows = rank(
         {s.routine: s.measures["mood"] for s in sums},
         lambda slug: screening.check(user, routines[slug]) if routines.get(slug) else None,
