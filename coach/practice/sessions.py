@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, bindparam, delete, or_, select
 
 from .. import dialect
 from ..accounts.data_version import note_data_changed
@@ -117,13 +117,6 @@ def _columns(data: dict, routine: dict) -> dict[str, Any]:
     return values
 
 
-def _values(session: PracticeSession | None) -> dict[str, Any] | None:
-    """A stored session's columns as plain values (what days.record reads)."""
-    if session is None:
-        return None
-    return {attr.key: getattr(session, attr.key) for attr in PracticeSession.__mapper__.column_attrs}
-
-
 def _find(user_id: int, session_uuid: uuidlib.UUID) -> PracticeSession | None:
     return db.session.scalar(
         select(PracticeSession).where(PracticeSession.user_id == user_id, PracticeSession.uuid == session_uuid)
@@ -131,6 +124,14 @@ def _find(user_id: int, session_uuid: uuidlib.UUID) -> PracticeSession | None:
 
 
 _TABLE = PracticeSession.__table__
+# A stored session's columns as plain values, for days.record: built once, no ORM object.
+_STORED = select(_TABLE).where(
+    _TABLE.c.user_id == bindparam("user_id"), _TABLE.c.uuid == bindparam("uuid", type_=_TABLE.c.uuid.type)
+)
+
+
+def _stored(user_id: int, session_uuid: uuidlib.UUID):
+    return db.session.execute(_STORED, {"user_id": user_id, "uuid": session_uuid}).mappings().first()
 # What a PUT replaces: every column but the row's identity and its creation time.
 _REPLACED = tuple(c.name for c in _TABLE.columns if c.name not in ("id", "user_id", "uuid", "created_at"))
 
@@ -168,7 +169,7 @@ def save(user: User, session_uuid: uuidlib.UUID, data: dict, now: datetime) -> t
     key = {"user_id": user.id, "uuid": session_uuid}
     row = {**key, **values, "created_at": now, "updated_at": now}
     days.lock(user)  # first: the session as it was is read under the lock
-    before = _values(_find(user.id, session_uuid))
+    before = _stored(user.id, session_uuid)
     created_at = db.session.execute(_upsert(dialect.name()), row).scalar_one()
     days.record(user, before, {**key, **values})
     note_data_changed(user)
@@ -185,7 +186,7 @@ def get(user: User, session_uuid: uuidlib.UUID) -> PracticeSession | None:
 def remove(user: User, session_uuid: uuidlib.UUID) -> bool:
     """Delete the user's own session; False when there is none."""
     days.lock(user)
-    before = _values(_find(user.id, session_uuid))
+    before = _stored(user.id, session_uuid)
     if before is None:
         db.session.rollback()
         return False
