@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from .. import dialect
 from ..extensions import db
-from ..models import PracticeBlock, PracticeDay, PracticeDayState, PracticeSession, User
+from ..models import PracticeBlock, PracticeDay, PracticeDayState, PracticeSession, User, UTCDateTime
 from ..models.practice import BLOCK_DAYS, SUM_COLUMNS
 from ..timeutil import local_to_utc, zone
 from .local_days import DAY, EPOCH, Window, local_day, segments, within
@@ -202,14 +202,22 @@ def _whole_days(kind: str, ratings: tuple[str, ...], one: bool):
 
 
 @functools.cache
-def _cut_days(kind: str):
+def _cut_days(kind: str, one: bool):
+    """The sessions of the cut days. For one user, two plain ranges of the (user, started_at)
+    index; for a batch, joined to a json_table of (user, from, to) and held to the batch's
+    users by an IN list, so that PostgreSQL also reads them through that index."""
+    stmt = select(PS.user_id, PS.routine, *columns()).where(COUNTED).group_by(PS.user_id, PS.routine)
+    if one:
+        instant = UTCDateTime()
+        a1, b1, a2, b2 = (bindparam(name, type_=instant) for name in ("a1", "b1", "a2", "b2"))
+        return stmt.where(
+            PS.user_id == bindparam("user_id"),
+            or_(and_(PS.started_at >= a1, PS.started_at < b1), and_(PS.started_at >= a2, PS.started_at < b2)),
+        )
     cut = dialect.json_table("cut", [("user_id", "int"), ("cut_start", "instant"), ("cut_end", "instant")], kind)
-    return (
-        select(PS.user_id, PS.routine, *columns())
-        .join(cut, and_(cut.c.user_id == PS.user_id, PS.started_at >= cut.c.cut_start, PS.started_at < cut.c.cut_end))
-        .where(COUNTED)
-        .group_by(PS.user_id, PS.routine)
-    )
+    return stmt.join(
+        cut, and_(cut.c.user_id == PS.user_id, PS.started_at >= cut.c.cut_start, PS.started_at < cut.c.cut_end)
+    ).where(PS.user_id.in_(bindparam("ids", expanding=True)))
 
 
 @functools.cache
@@ -316,7 +324,13 @@ def routine_sums(
         params = rows_of("whole", whole)
     for user_id, routine, *values in db.session.execute(_whole_days(dialect.name(), ratings, len(whole) == 1), params):
         merge(from_row(user_id, routine, values))
-    for user_id, routine, *values in db.session.execute(_cut_days(dialect.name()), rows_of("cut", cut)):
+    if len(zones) == 1:
+        ranges = [(a, b) for _, a, b in cut] + [(start, start)]  # an empty second range when there is one
+        (uid,) = zones
+        params = {"user_id": uid, "a1": ranges[0][0], "b1": ranges[0][1], "a2": ranges[1][0], "b2": ranges[1][1]}
+    else:
+        params = {**rows_of("cut", cut), "ids": list(zones)}
+    for user_id, routine, *values in db.session.execute(_cut_days(dialect.name(), len(zones) == 1), params):
         merge(from_row(user_id, routine, values))
     return {uid: [found[slug] for slug in sorted(found)] for uid, found in out.items()}
 
