@@ -2,8 +2,8 @@
 (insights.summary, what a person waits for right after each session) for three users with
 365, 3,650 and 36,500 sessions spread over the same year (1, 10 and 100 a day).
 
-Prints the median time of each (CPU, the cost; and wall) and the ratio largest/smallest of
-the CPU times. Goal: ≤ 2 (the cost follows
+Prints the median time of each (CPU and wall) and the ratio largest/smallest: of the CPU
+times on SQLite (the database works in this process), of the wall times on PostgreSQL. Goal: ≤ 2 (the cost follows
 the days and routines in the window, not the sessions). Each user's per-day sums are built
 once before timing, as a running coach keeps them.
 
@@ -108,13 +108,15 @@ def main() -> int:
                     cpu[n].append(time.process_time() - began_cpu)
                     wall[n].append(time.perf_counter() - began)
                     assert answer["totals"]["sessions"] == n, answer["totals"]
-            times = {n: median(cpu[n]) for n in users}
+            # On PostgreSQL the database works in another process: its cost shows in wall time.
+            times = {n: median((wall if args.postgres else cpu)[n]) for n in users}
             for n in users:
-                print(f"{n:>7,} sessions over a year: insights (days={args.days}) computed in {times[n] * 1000:6.1f} ms CPU, "
+                print(f"{n:>7,} sessions over a year: insights (days={args.days}) computed in {median(cpu[n]) * 1000:6.1f} ms CPU, "
                       f"{median(wall[n]) * 1000:6.1f} ms wall (medians of {args.reads})", flush=True)
         ratio = max(times.values()) / min(times.values())
         verdict = "ok" if ratio <= 2 else "ABOVE GOAL"
-        print(f"ratio largest/smallest history: {ratio:.2f}  (goal ≤ 2)  [{verdict}]")
+        measure = "wall" if args.postgres else "CPU"
+        print(f"ratio largest/smallest history ({measure} time): {ratio:.2f}  (goal ≤ 2)  [{verdict}]")
         return 0 if ratio <= 2 else 1
     finally:
         if drop:
