@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from coach.digest.content import date_range, duration, how_sure, signed
-from coach.practice.insights import CARE_REASON
+from coach.practice import insights
+from coach.practice.care import REASON as CARE_REASON
+from coach.practice.stats import MeanCI
 from coach.routines import catalogue
 from coach.tick.scheduler import tick
-from coach.practice.stats import MeanCI
-from tests.helpers.digest import at, html_part, line, member, record, text_part
+from tests.helpers.digest import at, html_part, line, member, record, text_part, user_of
 
 SEND = at("2026-11-22T17:00:00Z")  # Sunday 18:00 in Berlin
 T975_DF4 = 2.776445105  # Student's t, 97.5 % quantile, 4 degrees of freedom (printed tables)
@@ -135,15 +136,16 @@ def test_the_preview_shows_this_week_so_far_as_html(client):
     now = datetime.now(timezone.utc)
     local = now.astimezone(ZoneInfo("Asia/Tokyo"))
     monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-    started = max(now - timedelta(seconds=60), monday.astimezone(timezone.utc))
-    record(client, who, started, 45, "cold-face", details={"cold_seconds": 45})
+    started = max(now - timedelta(seconds=120), monday.astimezone(timezone.utc))
+    # 90 s in all (under a minute would be a short session, counted nowhere), 45 s of it cold.
+    record(client, who, started, 90, "cold-face", details={"cold_seconds": 45})
     r = client.get("/api/digest/preview", headers=who["headers"])
     assert r.status_code == 200
     assert r.mimetype == "text/html"
     assert "'unsafe-inline'" in r.headers["Content-Security-Policy"] and "script-src" not in r.headers["Content-Security-Policy"]
     html = r.get_data(as_text=True)
-    assert "1 · 45 s" in html  # a 45-second cold exposure is 45 s, not "0 min"
-    assert "1 cold session, 45 s in the cold in total." in html
+    assert "1 · 1 min 30 s" in html
+    assert "1 cold session, 45 s in the cold in total." in html  # 45 s, not "0 min"
     assert catalogue.builtin("cold-face")["name"] in html
     assert "<style" not in html and 'style="' in html
 
@@ -170,3 +172,58 @@ def test_signs_and_date_ranges():
     assert date_range(date(2026, 11, 16), date(2026, 11, 22)) == "16–22 November 2026"
     assert date_range(date(2026, 11, 30), date(2026, 12, 6)) == "30 November – 6 December 2026"
     assert date_range(date(2026, 12, 28), date(2027, 1, 3)) == "28 December 2026 – 3 January 2027"
+
+
+def test_the_routine_to_keep_is_the_one_what_helps_ranks_first(client, smtp_server):
+    # This week only box was rated; over the weeks before, extended-exhale lifted mood more.
+    # One rule decides "what helps": the summary names what the app's "What helps me" ranks first.
+    who = ann(client)
+    for i, lift in enumerate([4, 5, 4, 5, 4, 5]):
+        record(client, who, at(f"2026-10-{10 + i}T07:00:00Z"), 300, "extended-exhale", pre={"mood": 4}, post={"mood": 4 + lift})
+    for day, lift in zip(range(16, 21), [2, 3, 2, 3, 2]):
+        record(client, who, at(f"2026-11-{day}T07:00:00Z"), 300, "box", pre={"mood": 4}, post={"mood": 4 + lift})
+    helps = client.get("/api/insights/what-helps", headers=who["headers"]).get_json()
+    first = next(r for r in helps["routines"] if r["rank"] == 1)
+    assert first["routine"] == "extended-exhale"
+    tick(SEND)
+    text = text_part(only_message(smtp_server))
+    assert f"Keep {first['name']} in your week" in text
+    helped = text.split("WHAT SEEMED TO HELP MOST", 1)[1].split("FOR NEXT WEEK", 1)[0]
+    assert f"After {first['name']} your mood was on average 4.5 points higher" in helped
+
+
+# --- the streak and the care rule are the app's (issue 11: they were written twice) ----------
+
+def test_the_streak_is_the_one_the_app_shows_also_beyond_90_days(client, smtp_server):
+    who = ann(client)
+    for back in range(120):  # every day at 08:00 Berlin up to Sunday 22 November
+        record(client, who, at("2026-11-22T07:00:00Z") - timedelta(days=back), 300)
+    assert insights.streak_days(user_of(who), SEND) == 120  # what Home shows at that instant
+    tick(SEND)
+    text = text_part(only_message(smtp_server))
+    assert "120 days in a row" in text
+
+
+def test_care_follows_the_last_five_rated_sessions_however_old(client, smtp_server):
+    who = ann(client)
+    for back in (130, 120, 110):  # low moods months ago, nothing rated since
+        record(client, who, SEND - timedelta(days=back), 300, pre={"mood": 3}, post={"mood": 1})
+    for day in (17, 19):
+        record(client, who, at(f"2026-11-{day}T07:00:00Z"), 300)
+    assert client.get("/api/insights", headers=who["headers"]).get_json()["care"]["show"] is True
+    tick(SEND)
+    text = text_part(only_message(smtp_server))
+    assert CARE_REASON in text
+
+
+def test_short_sessions_count_nowhere_in_the_summary(client, smtp_server):
+    who = ann(client)
+    for day in (17, 19):
+        record(client, who, at(f"2026-11-{day}T07:00:00Z"), 300, pre={"mood": 5}, post={"mood": 6})
+    for day in (16, 18, 20, 21):  # opened and left within seconds, rated very low
+        record(client, who, at(f"2026-11-{day}T08:00:00Z"), 7, "humming", pre={"mood": 1}, post={"mood": 0})
+    tick(SEND)
+    text = text_part(only_message(smtp_server))
+    assert "2 sessions this week, 10 min in all." in text
+    assert "Humming" not in text and "days in a row" not in text
+    assert CARE_REASON not in text

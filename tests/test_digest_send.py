@@ -56,7 +56,8 @@ def berlin_week(client, email="ann@example.com"):
     # This week: Monday 00:30 local is Sunday 23:30 UTC, but it belongs to this week.
     record(client, who, at("2026-11-15T23:30:00Z"), 600, "box", pre={"mood": 4}, post={"mood": 6})
     record(client, who, at("2026-11-17T07:00:00Z"), 300, "box", pre={"mood": 5}, post={"mood": 6})
-    record(client, who, at("2026-11-19T06:00:00Z"), 45, "cold-face", pre={"mood": 5}, post={"mood": 7},
+    # 75 s, 45 of them cold (under a minute would be a short session, counted nowhere).
+    record(client, who, at("2026-11-19T06:00:00Z"), 75, "cold-face", pre={"mood": 5}, post={"mood": 7},
            details={"cold_seconds": 45})
     record(client, who, at("2026-11-20T06:00:00Z"), 750, "cyclic-sighing",
            pre={"mood": 3, "anxiety": 7}, post={"mood": 5, "anxiety": 4})
@@ -88,7 +89,7 @@ def test_the_summary_arrives_multipart_with_the_numbers_of_the_sessions_written(
 
     text = text_part(msg)
     assert "16–22 November 2026" in text
-    # 600 + 300 + 45 + 750 + 300 + 90 = 2085 s = 34.75 min; the week before 300 + 900 s.
+    # 600 + 300 + 75 + 750 + 300 + 90 = 2115 s = 35.25 min; the week before 300 + 900 s.
     assert line(text, "This week:") == "This week: 6 sessions, 35 min"
     assert line(text, "The week before:") == "The week before: 2 sessions, 20 min"
     # 45 s by details.cold_seconds, 60 s by the cold shower's cold phases.
@@ -96,7 +97,7 @@ def test_the_summary_arrives_multipart_with_the_numbers_of_the_sessions_written(
     assert line(text, "Streak:") == "Streak: 4 days in a row."  # Thursday to Sunday
     assert line(text, name("cyclic-sighing") + ":") == f"{name('cyclic-sighing')}: 2 sessions, 18 min"
     assert line(text, name("box") + ":") == f"{name('box')}: 2 sessions, 15 min"
-    assert line(text, name("cold-face") + ":") == f"{name('cold-face')}: 1 session, 45 s"
+    assert line(text, name("cold-face") + ":") == f"{name('cold-face')}: 1 session, 1 min 15 s"
     assert line(text, name("cold-shower") + ":") == f"{name('cold-shower')}: 1 session, 1 min 30 s"
     # Mood changes: box [+2, +1], cyclic sighing [+2, +3], anxiety [−3, −2]; one cold-face rating.
     assert f"Mood +1.5 over 2 rated sessions: could be chance so far (95 % range {ci_text([2, 1], T975_DF1)})" in text
@@ -121,8 +122,8 @@ def test_the_html_is_made_for_mail_clients(client, smtp_server):
     assert "<style" not in html and "<link" not in html  # every rule inlined by css-inline
     assert "<img" not in html and "<svg" not in html and "<script" not in html
     assert 'style="' in html and "background: #2f7d6b" in html
-    # Bars are table cells with a width: this week (2085 s) is the longer, the week before 1200 s.
-    assert 'width="100%"' in html and f'width="{round(100 * 1200 / 2085)}%"' in html
+    # Bars are table cells with a width: this week (2115 s) is the longer, the week before 1200 s.
+    assert 'width="100%"' in html and f'width="{round(100 * 1200 / 2115)}%"' in html
 
 
 def test_registration_plans_the_first_summary_for_sunday_18_local(client):

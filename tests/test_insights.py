@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event
 
-from coach.practice import insights
+from coach.practice import insights, local_days
 from coach.extensions import db
 from tests.helpers.accounts import signup
 from tests.helpers.sessions import add, user_row
@@ -354,12 +354,12 @@ def test_care_counts_across_days_in_any_window(client, alice):
 # --- local time computed in SQL -------------------------------------------------------------
 
 def test_offset_changes_are_the_zone_transitions():
-    changes, offsets = insights._offset_changes("Europe/Berlin", datetime(2026, 1, 1).date(), datetime(2026, 12, 31).date())
+    changes, offsets = local_days.offset_changes("Europe/Berlin", datetime(2026, 1, 1).date(), datetime(2026, 12, 31).date())
     assert changes == (datetime(2026, 3, 29, 1, tzinfo=UTC), datetime(2026, 10, 25, 1, tzinfo=UTC))
     assert offsets == (3600, 7200, 3600)
-    assert insights._offset_changes("Asia/Tokyo", datetime(2026, 1, 1).date(), datetime(2026, 12, 31).date()) == ((), (32400,))
+    assert local_days.offset_changes("Asia/Tokyo", datetime(2026, 1, 1).date(), datetime(2026, 12, 31).date()) == ((), (32400,))
     # Lord Howe Island moves by half an hour.
-    _, howe = insights._offset_changes("Australia/Lord_Howe", datetime(2026, 1, 1).date(), datetime(2026, 12, 31).date())
+    _, howe = local_days.offset_changes("Australia/Lord_Howe", datetime(2026, 1, 1).date(), datetime(2026, 12, 31).date())
     assert set(howe) == {39600, 37800}
 
 
@@ -399,3 +399,18 @@ def test_a_long_streak_is_counted_beyond_the_first_window(client, alice):
     db.session.execute(PracticeSession.__table__.delete().where(PracticeSession.started_at == gap_day))
     db.session.commit()
     assert insights.streak_days(user_row(alice), now) == 100
+
+
+# --- one rule for "what helps" (issue 11) ---------------------------------------------------
+
+def test_home_names_only_the_routine_what_helps_ranks_first(client, alice):
+    # Box: two big lifts (enough for the old 90-day rule, too few to be ranked); humming: three
+    # steady small ones, last year (outside the 90-day window, inside what-helps' all-time fit).
+    _series(client, alice, "box", [5, 5])
+    _series(client, alice, "humming", [1, 2, 1], days_back=200)
+    helps = client.get("/api/insights/what-helps", headers=alice["headers"]).get_json()
+    first = next(r["routine"] for r in helps["routines"] if r["rank"] == 1)
+    assert first == "humming"
+    rec = recommendation(client, alice)
+    assert rec["routine"] == first
+    assert rec["based_on"] == 3

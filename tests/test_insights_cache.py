@@ -199,3 +199,19 @@ def test_a_worker_may_keep_no_answers(database_url, tmp_path):
         read(client, alice)
         assert len(statements_during(lambda: read(client, alice))) > 1  # computed again
 
+
+
+def test_many_windows_of_one_user_do_not_push_out_anothers_answer(database_url, tmp_path):
+    # Each distinct `days` was an answer of its own in the shared cache: one account asking
+    # for window after window pushed every other account's answer out (issue 13).
+    with app_with_db(database_url, tmp_path, COACH_INSIGHTS_CACHE_SIZE=4) as app:
+        client = app.test_client()
+        alice, bob = signup(client, "alice@example.com"), signup(client, "bob@example.com")
+        for who in (alice, bob):
+            add(client, who, datetime.now(UTC) - timedelta(hours=3), routine="box", pre={"mood": 3}, post={"mood": 6})
+        read(client, alice)
+        for days in range(30, 60):
+            assert read(client, bob, days)["days"] == days
+        again = statements_during(lambda: read(client, alice))
+        assert len(again) == 1 and "auth_tokens" in again[0]  # alice's answer is still kept
+        assert len(statements_during(lambda: read(client, bob, 59))) == 1  # bob's latest windows too

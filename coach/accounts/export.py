@@ -26,6 +26,10 @@ from ..models import (
     AuthToken,
     CustomRoutine,
     DigestDelivery,
+    PasskeyChallenge,
+    PracticeBlock,
+    PracticeDay,
+    PracticeDayState,
     PracticeSession,
     PushSubscription,
     Reminder,
@@ -42,7 +46,14 @@ BOM = "\ufeff"
 # Never exported: credentials, and the push keys that would let anyone write to the device.
 SECRET_COLUMNS = {"password_hash", "token_hash", "p256dh", "auth"}
 SECRET_WORDS = ("password", "secret", "token", "hash", "private", "nonce")  # nonce: what a link is bound to
-NOT_EXPORTED_TABLES = {AuthToken.__tablename__}  # login tokens: credentials, not the user's data
+NOT_EXPORTED_TABLES = {
+    AuthToken.__tablename__,  # login tokens: credentials, not the user's data
+    PasskeyChallenge.__tablename__,  # a sign-in ceremony's minutes-long challenge
+    # Sums derived from the sessions (which are exported), rebuilt from them at will.
+    PracticeDay.__tablename__,
+    PracticeBlock.__tablename__,
+    PracticeDayState.__tablename__,
+}
 
 
 def _is_secret(name: str) -> bool:

@@ -60,7 +60,11 @@ class WeekSchema(Schema):
 
 
 class RecommendationSchema(Schema):
-    routine = fields.String(allow_none=True, metadata={"description": "null when the data do not point anywhere yet."})
+    routine = fields.String(
+        allow_none=True,
+        metadata={"description": "The routine GET /api/insights/what-helps ranks first (over all sessions, whatever `days`); "
+                                 "null when the data do not point anywhere yet."},
+    )
     text = fields.String()
     confidence = fields.String(
         validate=validate.OneOf(["none", "low", "moderate", "high"]),

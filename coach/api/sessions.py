@@ -142,6 +142,11 @@ class SessionSchema(Schema):
     details = fields.Nested(DetailsOutSchema, allow_none=True)
     duration_seconds = fields.Integer(allow_none=True, metadata={"description": "ended_at − started_at; null without ended_at."})
     partial = fields.Boolean(metadata={"description": "Fewer cycles completed than the routine plans."})
+    short = fields.Boolean(
+        metadata={"description": "Practised for less than 60 s (ended_at − started_at, or the completed cycles' length "
+                                 "when that is less): kept and listed, but counted in no total, streak, insight, "
+                                 "recommendation, what-helps or weekly email."}
+    )
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ..practice.insights import CARE_REASON, confidence, recommend
-from ..practice.stats import MeanCI, adjusted_means
+from ..practice import what_helps
+from ..practice.care import REASON as CARE_REASON
+from ..practice.stats import MeanCI
+from ..practice.what_helps import confidence
 from ..routines import catalogue, screening
 from .gather import RATINGS, RoutineWeek, WeekFigures
 
@@ -132,11 +134,15 @@ class RoutineBook:
         return RoutineInfo(name=routine.get("name") or slug, cold_per_cycle=cold, cycles=int(routine.get("cycles") or 1))
 
     @staticmethod
-    def refused(slug: str, custom: dict[str, dict], answers: dict[str, bool] | None) -> bool:
-        """Whether the person's screening now refuses this routine: then it is never named
-        as the one to keep (as in what-helps-me), however well it went."""
+    def refusal(slug: str, custom: dict[str, dict], answers: dict[str, bool] | None) -> str | None:
+        """Why the person's screening now refuses this routine, or None: a refused routine is
+        never named as the one to keep (as in what-helps-me), however well it went."""
         routine = {**custom[slug], "slug": slug, "builtin": False} if slug in custom else {"slug": slug}
-        return screening.verdict(routine, answers) is not None
+        return screening.verdict(routine, answers)
+
+    @classmethod
+    def refused(cls, slug: str, custom: dict[str, dict], answers: dict[str, bool] | None) -> bool:
+        return cls.refusal(slug, custom, answers) is not None
 
     def info(self, slug: str, custom: dict[str, dict]) -> RoutineInfo:
         if slug in custom:
@@ -193,7 +199,7 @@ class DigestView:
 
 def how_sure(name: str, ci: MeanCI) -> Change:
     """The change in one rating and how sure it is, in words, by the app's own bar
-    (insights.confidence: fewer than 5 sessions, or an interval that includes no change, is
+    (what_helps.confidence: fewer than 5 sessions, or an interval that includes no change, is
     never called sure; 15 or more with a clear interval is)."""
     label = RATING_LABELS[name]
     if ci.n == 1:
@@ -232,29 +238,24 @@ def _cold(figures: WeekFigures, infos: dict[str, RoutineInfo]) -> str | None:
     return f"{plural(sessions, 'cold session')}, {duration(seconds)} in the cold in total."
 
 
-def _best(figures: WeekFigures, infos: dict[str, RoutineInfo], book: RoutineBook, answers) -> tuple[str | None, str | None, str | None]:
+def _best(figures: WeekFigures, book: RoutineBook, answers) -> tuple[str | None, str | None, str | None]:
     """(sentence naming the routine that helped most, 'not clear yet' sentence, its slug).
 
-    The insights recommendation picks the routine and words it; the summary repeats it only
-    when the ratings clearly support it (an interval clear of no change, enough sessions),
-    which is the same bar the app uses for anything above 'low' confidence. A routine the
-    screening now refuses is never the pick."""
-    rated = {
-        slug: r
-        for slug, r in figures.routines.items()
-        if r.measures["mood"].n > 0 and not book.refused(slug, figures.custom_routines, answers)
-    }
-    if not rated:
+    The one rule of "what helps" (what_helps.rank over all the person's rated sessions, as the
+    app's Home and "What helps me" show it) picks the routine and words it; the summary repeats
+    it only when the ratings clearly support it (above 'low' confidence). Said only in a week
+    with rated sessions; a routine the screening now refuses is never the pick."""
+    if not any(r.measures["mood"].n for r in figures.routines.values()):
         return None, None, None
-    adjusted = adjusted_means({slug: r.measures["mood"].group() for slug, r in rated.items()})
-    rows = [{"routine": slug, "mood": r.measures["mood"].delta(), "mood_adjusted": adjusted[slug]} for slug, r in rated.items()]
-    pick = recommend(rows, {slug: infos[slug].name for slug in rated}, figures.sessions)
+    _, rows = what_helps.rank(figures.helps, lambda slug: book.refusal(slug, figures.custom_routines, answers))
+    names = {r.routine: book.info(r.routine, figures.custom_routines).name for r in rows if r.rank == 1}
+    pick = what_helps.recommendation(rows, names, any_sessions=figures.sessions > 0)
     if pick["routine"] is None or pick["confidence"] == "low":
         return None, NOT_CLEAR_YET, None
     return pick["text"], None, pick["routine"]
 
 
-def _suggestion(figures: WeekFigures, best_slug: str | None, infos: dict[str, RoutineInfo], care: bool) -> str:
+def _suggestion(figures: WeekFigures, best_slug: str | None, best_name: str | None, care: bool) -> str:
     if care:
         return SUGGESTIONS["care"]
     if figures.sessions == 0:
@@ -262,7 +263,7 @@ def _suggestion(figures: WeekFigures, best_slug: str | None, infos: dict[str, Ro
     if not any(r.measures["mood"].n for r in figures.routines.values()):
         return SUGGESTIONS["rate"]
     if best_slug:
-        return SUGGESTIONS["keep"].format(name=infos[best_slug].name)
+        return SUGGESTIONS["keep"].format(name=best_name)
     if figures.sessions < figures.prev_sessions:
         return SUGGESTIONS["regular"]
     if figures.streak_days >= 3:
@@ -286,7 +287,7 @@ def _streak(figures: WeekFigures) -> str | None:
     days = figures.streak_days
     if days < 2:
         return None
-    return f"{days}+ days in a row" if figures.streak_capped else f"{days} days in a row"
+    return f"{days} days in a row"
 
 
 def build_view(
@@ -298,7 +299,7 @@ def build_view(
     care = figures.low_mood
     largest = max((r.seconds for r in figures.routines.values()), default=0)
     routines = sorted(figures.routines.values(), key=lambda r: (-r.sessions, -r.seconds, infos[r.slug].name))
-    best, not_clear, best_slug = _best(figures, infos, book, answers)
+    best, not_clear, best_slug = _best(figures, book, answers)
     week_max = max(figures.seconds, figures.prev_seconds)
     subject = (
         f"Your week: {plural(figures.sessions, 'session')}, {duration(figures.seconds)}"
@@ -321,7 +322,7 @@ def build_view(
         best=best,
         not_clear=not_clear,
         cold=_cold(figures, infos),
-        suggestion=_suggestion(figures, best_slug, infos, care),
+        suggestion=_suggestion(figures, best_slug, best_slug and book.info(best_slug, figures.custom_routines).name, care),
         care=CARE_TEXT if care else None,
         app_url=app_url,
         unsubscribe_url=unsubscribe_url,

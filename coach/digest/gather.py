@@ -2,9 +2,10 @@
 
 Each user has their own week (their zone, their send day), so the per-user bounds travel
 into the query as a small table (sql.json_rows) joined to the sessions; the database then
-groups by user and routine. A batch costs a fixed number of statements however many users, routines or
-sessions it holds: one for both weeks by routine, one for the streaks, one for the care
-rule, and one for the names of custom routines when there are any.
+groups by user and routine. A batch costs a fixed number of statements however many users,
+routines or sessions it holds: one for both weeks by routine, the streaks and the care rule
+as the app counts them (practice.streak, practice.care), one for the all-time mood sums "what helps" ranks, and one for the names of custom
+routines when there are any.
 """
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ from sqlalchemy import and_, case, func, select
 from .. import dialect
 from ..extensions import db
 from ..models import CustomRoutine, PracticeSession
-from ..practice.insights import CARE_COUNT, CARE_LOW_MOOD, CARE_WINDOW, RATINGS, MeasureSums, measure_columns
+from ..practice import care, streak
+from ..practice.days import routine_sums
+from ..practice.sums import COUNTED, RATINGS, MeasureSums, measure_columns
+from ..practice.what_helps import EARLIEST
 from ..routines.catalogue import BUILTIN_SLUGS
 from ..timeutil import zone
-from .period import STREAK_WINDOW_DAYS, Period, StreakWindow, period_for, streak_window
-from .sql import cold_seconds, epoch_seconds, json_rows
+from .period import Period, period_for
+from .sql import cold_seconds
 
 
 @dataclass(frozen=True)
@@ -52,9 +56,11 @@ class WeekFigures:
     prev_sessions: int = 0
     prev_seconds: int = 0
     streak_days: int = 0
-    streak_capped: bool = False  # the streak fills the whole window: "90+ days"
     low_mood: bool = False
     custom_routines: dict[str, dict] = field(default_factory=dict)  # slug → definition
+    # Mood sums per routine over all the user's sessions: what "what helps me" ranks, so the
+    # summary names the routine the app names (what_helps.rank).
+    helps: dict[str, MeasureSums] = field(default_factory=dict)
 
     @property
     def sessions(self) -> int:
@@ -70,25 +76,25 @@ def gather(targets: list[Target], as_of: datetime) -> dict[int, WeekFigures]:
     if not targets:
         return {}
     periods: dict[tuple[str, date], Period] = {}
-    windows: dict[str, StreakWindow] = {}
     figures: dict[int, WeekFigures] = {}
     for t in targets:
         key = (t.timezone, t.monday)
         if key not in periods:
             periods[key] = period_for(t.monday, zone(t.timezone), as_of)
-        if t.timezone not in windows:
-            windows[t.timezone] = streak_window(zone(t.timezone), as_of)
         figures[t.user_id] = WeekFigures(period=periods[key])
     _by_routine(figures)
-    _streaks(figures, {t.user_id: windows[t.timezone] for t in targets})
-    _care(figures, as_of)
+    for user_id, days in streak.streaks({t.user_id: t.timezone for t in targets}, as_of).items():
+        figures[user_id].streak_days = days
+    for user_id, low in care.low_moods(figures).items():
+        figures[user_id].low_mood = low
+    _helps(figures, as_of)
     _custom_names(figures)
     return figures
 
 
 def _by_routine(figures: dict[int, WeekFigures]) -> None:
     """Both weeks, grouped by user, routine and which week: one statement."""
-    win = json_rows(
+    win = dialect.json_rows(
         "win",
         [("user_id", "int"), ("prev_start", "instant"), ("week_start", "instant"), ("week_end", "instant")],
         [(uid, f.period.prev_start, f.period.start, f.period.end) for uid, f in figures.items()],
@@ -113,7 +119,7 @@ def _by_routine(figures: dict[int, WeekFigures]) -> None:
             func.sum(case((and_(cold.is_(None), s.completed_cycles.is_(None)), 1), else_=0)),
         )
         .join(win, win.c.user_id == s.user_id)
-        .where(s.started_at >= win.c.prev_start, s.started_at < win.c.week_end)
+        .where(s.started_at >= win.c.prev_start, s.started_at < win.c.week_end, COUNTED)
         .group_by(s.user_id, s.routine, this_week)
     )
     width = len(measures) // len(RATINGS)
@@ -134,77 +140,17 @@ def _by_routine(figures: dict[int, WeekFigures]) -> None:
         f.routines[slug] = r
 
 
-def _streaks(figures: dict[int, WeekFigures], windows: dict[int, StreakWindow]) -> None:
-    """Days in a row with a session, up to today or yesterday (local): one statement.
-
-    Gaps and islands: within a user's distinct local days, day − row_number() is constant
-    along a run of consecutive days, so each run is one group.
-    """
-    rows = [(uid, a, b, off, w.today) for uid, w in windows.items() for (a, b, off) in w.segments]
-    seg = json_rows(
-        "seg",
-        [("user_id", "int"), ("seg_start", "instant"), ("seg_end", "instant"), ("utc_offset", "int"), ("today", "int")],
-        rows,
-        dialect.name(),
-    )
-    s = PracticeSession
-    local_day = (epoch_seconds(s.started_at) + seg.c.utc_offset) // 86400
-    day = case((local_day > seg.c.today, seg.c.today), else_=local_day).label("day")
-    days = (
-        select(s.user_id, day)
-        .distinct()
-        .join(seg, and_(seg.c.user_id == s.user_id, s.started_at >= seg.c.seg_start, s.started_at < seg.c.seg_end))
-        .subquery("days")
-    )
-    runs = select(
-        days.c.user_id,
-        days.c.day,
-        (days.c.day - func.row_number().over(partition_by=days.c.user_id, order_by=days.c.day)).label("run"),
-    ).subquery("runs")
-    earliest_yesterday = min(w.today for w in windows.values()) - 1
-    stmt = (
-        select(runs.c.user_id, func.max(runs.c.day), func.count())
-        .group_by(runs.c.user_id, runs.c.run)
-        .having(func.max(runs.c.day) >= earliest_yesterday)
-    )
-    for user_id, last_day, length in db.session.execute(stmt):
-        if last_day >= windows[user_id].today - 1:
-            f = figures[user_id]
-            f.streak_days = max(f.streak_days, int(length))
-            f.streak_capped = f.streak_days >= STREAK_WINDOW_DAYS
-
-
-def _care(figures: dict[int, WeekFigures], as_of: datetime) -> None:
-    """Which users rated their mood low in most of their last few sessions: one statement."""
-    s = PracticeSession
-    mood = func.coalesce(s.post_mood, s.pre_mood)
-    ranked = (
-        select(
-            s.user_id,
-            mood.label("mood"),
-            func.row_number().over(partition_by=s.user_id, order_by=(s.started_at.desc(), s.id.desc())).label("rn"),
-        )
-        .where(
-            s.user_id.in_(list(figures)),
-            mood.is_not(None),
-            # As insights.care reads it, but only the recent past: the window keeps the
-            # ranking cheap for people with years of sessions.
-            s.started_at >= as_of - timedelta(days=STREAK_WINDOW_DAYS),
-        )
-        .subquery("ranked")
-    )
-    stmt = (
-        select(ranked.c.user_id, func.sum(case((ranked.c.mood <= CARE_LOW_MOOD, 1), else_=0)))
-        .where(ranked.c.rn <= CARE_WINDOW)
-        .group_by(ranked.c.user_id)
-    )
-    for user_id, low in db.session.execute(stmt):
-        figures[user_id].low_mood = int(low or 0) >= CARE_COUNT
+def _helps(figures: dict[int, WeekFigures], as_of: datetime) -> None:
+    """All-time mood sums per routine for the batch: one statement."""
+    for user_id, sums in routine_sums(list(figures), EARLIEST, as_of + timedelta(days=1), ratings=("mood",)).items():
+        figures[user_id].helps = {s.routine: s.measures["mood"] for s in sums if s.measures["mood"].n > 0}
 
 
 def _custom_names(figures: dict[int, WeekFigures]) -> None:
     """Definitions of the custom routines the batch's weeks mention: at most one statement."""
-    wanted = {(uid, slug) for uid, f in figures.items() for slug in f.routines if slug not in BUILTIN_SLUGS}
+    wanted = {
+        (uid, slug) for uid, f in figures.items() for slug in (*f.routines, *f.helps) if slug not in BUILTIN_SLUGS
+    }
     if not wanted:
         return
     stmt = select(CustomRoutine.user_id, CustomRoutine.slug, CustomRoutine.definition).where(

@@ -9,16 +9,13 @@ as a reader would expect. The comparison is always with the week before the one 
 """
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from ..practice.insights import _offset_changes
 from ..timeutil import local_date, local_to_utc
 
 CURRENT_WEEK_FROM_WEEKDAY = 4  # Friday
-STREAK_WINDOW_DAYS = 90  # a streak is counted over at most this many days ("90+ days")
 MIDNIGHT = time(0, 0)
 
 
@@ -57,33 +54,3 @@ def period_for(monday: date, tz: ZoneInfo, as_of: datetime) -> Period:
         start=start,
         end=min(end, as_of),
     )
-
-
-@dataclass(frozen=True)
-class StreakWindow:
-    """Local days are counted as floor((epoch seconds + UTC offset) / 86400); `segments`
-    split the window where the offset changes (DST), so each session gets the offset it
-    was actually made under."""
-
-    today: int  # local day number of `as_of`
-    segments: tuple[tuple[datetime, datetime, int], ...]  # (UTC from, UTC to, offset seconds)
-
-
-def day_number(day: date) -> int:
-    return (day - date(1970, 1, 1)).days
-
-
-def streak_window(tz: ZoneInfo, as_of: datetime) -> StreakWindow:
-    today = local_date(as_of, tz)
-    start = local_to_utc(today - timedelta(days=STREAK_WINDOW_DAYS - 1), MIDNIGHT, tz)
-    # Up to a day ahead: a phone clock a little fast still counts as today (as in insights).
-    end = as_of + timedelta(days=1)
-    return StreakWindow(today=day_number(today), segments=tuple(offset_segments(tz.key, start, end)))
-
-
-def offset_segments(tz_name: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime, int]]:
-    """[start, end) cut where the zone's UTC offset changes, each piece with its offset
-    (the transitions as insights finds them)."""
-    changes, offsets = _offset_changes(tz_name, start.date() - timedelta(days=1), end.date() + timedelta(days=1))
-    cuts = [start, *(c for c in changes if start < c < end), end]
-    return [(a, b, offsets[bisect_right(changes, a)]) for a, b in zip(cuts, cuts[1:])]

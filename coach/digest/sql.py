@@ -1,36 +1,10 @@
-"""The bits of SQL that SQLite and PostgreSQL spell differently."""
+"""The weekly summary's own bit of SQL that SQLite and PostgreSQL spell differently (the
+shared ones, epoch seconds and a table of per-user constants, are in coach/dialect.py)."""
 from __future__ import annotations
 
-import json
-from datetime import datetime, timezone
-
-from sqlalchemy import BigInteger, Float, Integer, column, text
+from sqlalchemy import Float
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
-from sqlalchemy.sql.selectable import CTE
-
-from ..models import UTCDateTime
-
-
-class epoch_seconds(FunctionElement):
-    """Whole seconds since 1970-01-01 UTC of a UTCDateTime column (integer arithmetic, so a
-    local day boundary never slips by a rounding error)."""
-
-    type = BigInteger()
-    inherit_cache = True
-
-
-@compiles(epoch_seconds, "sqlite")
-def _epoch_sqlite(element, compiler, **kw):
-    # UTCDateTime keeps naive UTC text ('YYYY-MM-DD HH:MM:SS.ffffff') on SQLite, which
-    # strftime reads as UTC but rounds to milliseconds (23:59:59.9999 would become the next
-    # day): cut the fraction off first, so this floors like the PostgreSQL spelling.
-    return f"CAST(strftime('%s', substr({compiler.process(element.clauses, **kw)}, 1, 19)) AS INTEGER)"
-
-
-@compiles(epoch_seconds, "postgresql")
-def _epoch_pg(element, compiler, **kw):
-    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
 
 
 class cold_seconds(FunctionElement):
@@ -57,35 +31,3 @@ def _cold_pg(element, compiler, **kw):
         f"(CASE WHEN json_typeof({col} -> 'cold_seconds') = 'number' "
         f"THEN CAST({col} ->> 'cold_seconds' AS DOUBLE PRECISION) END)"
     )
-
-
-# --- a table of per-user constants, as one parameter ----------------------------------------
-# Each user of a batch has their own week bounds (their zone). They travel as one JSON array
-# that the database unpacks (json_each / json_array_elements): the statement text stays the
-# same for every batch, so SQLAlchemy compiles it once, where a VALUES list of 500 rows with
-# 2,000 bound parameters would be compiled again for each batch (~0.2 s each time).
-
-KINDS = {"int": ("integer", Integer), "instant": ("timestamptz", UTCDateTime)}
-
-
-def _json_value(value, dialect: str):
-    if isinstance(value, datetime):
-        value = value.astimezone(timezone.utc)
-        # On SQLite the text must sort like UTCDateTime's stored text (naive UTC).
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else value.isoformat()
-    return value
-
-
-def json_rows(name: str, columns: list[tuple[str, str]], rows: list[tuple], dialect: str) -> CTE:
-    """A CTE `name(columns…)` holding `rows`; `columns` are (name, "int" | "instant")."""
-    if dialect == "sqlite":
-        select_list = ", ".join(f"json_extract(value, '$[{i}]') AS {col}" for i, (col, _) in enumerate(columns))
-        sql = f"SELECT {select_list} FROM json_each(:rows)"
-    else:
-        select_list = ", ".join(
-            f"CAST(e ->> {i} AS {KINDS[kind][0]}) AS {col}" for i, (col, kind) in enumerate(columns)
-        )
-        sql = f"SELECT {select_list} FROM json_array_elements(CAST(:rows AS JSON)) AS e"
-    payload = json.dumps([[_json_value(v, dialect) for v in row] for row in rows], separators=(",", ":"))
-    typed = [column(col, KINDS[kind][1]) for col, kind in columns]
-    return text(sql).bindparams(rows=payload).columns(*typed).cte(name)

@@ -5,7 +5,20 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, Uuid, event
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    event,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -48,6 +61,9 @@ class PracticeSession(db.Model):
     # change when a custom routine is edited later.
     duration_seconds: Mapped[int | None] = mapped_column(Integer)  # None without ended_at
     planned_cycles: Mapped[int | None] = mapped_column(Integer)  # the routine's cycles then
+    # Practised for less than a minute (sessions.is_short, decided at write time): kept and
+    # listed, counted nowhere.
+    short: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Ratings are columns, not JSON, so summaries aggregate them in SQL.
     pre_mood: Mapped[int | None] = mapped_column(SmallInteger)
     pre_anxiety: Mapped[int | None] = mapped_column(SmallInteger)
@@ -73,3 +89,73 @@ def duration_of(started_at: datetime | None, ended_at: datetime | None) -> int |
     if ended_at is None or started_at is None:
         return None
     return round((ended_at - started_at).total_seconds())
+
+
+# --- per-day sums of a user's sessions (practice/days.py keeps them) -------------------------
+
+MEASURES = ("n", "sum_d", "sum_d2", "sum_x", "sum_x2", "sum_xd")  # as practice.sums.MeasureSums
+SUM_COLUMNS = ("sessions", "seconds", *(f"{r}_{m}" for r in ("mood", "anxiety", "energy") for m in MEASURES))
+
+
+class PracticeDayState(db.Model):
+    """Whose per-day sums are complete, and in which zone their days are counted. No row (or
+    another zone than the user's) means they are rebuilt from the sessions at the next read.
+    Every write to a user's sessions locks this row first, so writes and rebuilds never cross."""
+
+    __tablename__ = "practice_day_state"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    timezone: Mapped[str | None] = mapped_column(String(64))  # None: not built
+
+
+class _Sums:
+    """The count, seconds and rating sums of a group of counted (not short) sessions: the
+    integers practice.sums.columns() gives over the sessions themselves."""
+
+    sessions: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[int] = mapped_column(Integer, default=0)
+    mood_n: Mapped[int] = mapped_column(Integer, default=0)
+    mood_sum_d: Mapped[int] = mapped_column(Integer, default=0)
+    mood_sum_d2: Mapped[int] = mapped_column(Integer, default=0)
+    mood_sum_x: Mapped[int] = mapped_column(Integer, default=0)
+    mood_sum_x2: Mapped[int] = mapped_column(Integer, default=0)
+    mood_sum_xd: Mapped[int] = mapped_column(Integer, default=0)
+    anxiety_n: Mapped[int] = mapped_column(Integer, default=0)
+    anxiety_sum_d: Mapped[int] = mapped_column(Integer, default=0)
+    anxiety_sum_d2: Mapped[int] = mapped_column(Integer, default=0)
+    anxiety_sum_x: Mapped[int] = mapped_column(Integer, default=0)
+    anxiety_sum_x2: Mapped[int] = mapped_column(Integer, default=0)
+    anxiety_sum_xd: Mapped[int] = mapped_column(Integer, default=0)
+    energy_n: Mapped[int] = mapped_column(Integer, default=0)
+    energy_sum_d: Mapped[int] = mapped_column(Integer, default=0)
+    energy_sum_d2: Mapped[int] = mapped_column(Integer, default=0)
+    energy_sum_x: Mapped[int] = mapped_column(Integer, default=0)
+    energy_sum_x2: Mapped[int] = mapped_column(Integer, default=0)
+    energy_sum_xd: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PracticeDay(_Sums, db.Model):
+    """The sums of one user's sessions of one routine that started on one local day (days
+    since 1970-01-01 in PracticeDayState.timezone): what insights and what-helps read instead
+    of every session, so their cost follows days, not sessions."""
+
+    __tablename__ = "practice_days"
+
+    # Keyed user, day, routine: a window of days is one range of the key.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True)
+    routine: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class PracticeBlock(_Sums, db.Model):
+    """The same sums over BLOCK_DAYS days in a row (block = day // BLOCK_DAYS): a long window
+    is read as its whole blocks and at most two blocks' worth of days."""
+
+    __tablename__ = "practice_blocks"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    block: Mapped[int] = mapped_column(Integer, primary_key=True)
+    routine: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+BLOCK_DAYS = 32

@@ -3,9 +3,9 @@ costs a lookup instead of a year of aggregation and a few hundred fields of seri
 
 An answer depends on the user's sessions and custom routines, on their time zone and
 screening answers (which decide the recommendation), on the window (`days`) and on the
-clock. The key holds everything but the clock: the user's `data_version`, which every write
-to their sessions or routines counts up in the same transaction, and the other inputs as
-they stand on the user's row. The clock is handled by a deadline worked out with the answer:
+clock. The key holds the user's `data_version`, which every write to their sessions or
+routines counts up in the same transaction, and the other inputs as they stand on the
+user's row; under it, the answers for the user's last few windows. The clock is handled by a deadline worked out with the answer:
 the next local midnight (the streak and the weeks move on) or the instant the window's oldest
 session leaves it, whichever comes first.
 
@@ -21,23 +21,24 @@ from collections import OrderedDict
 from datetime import datetime, time, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..extensions import db
-from ..models import PracticeSession, User
+from ..models import PracticeSession, User, UTCDateTime
 from ..timeutil import local_to_utc, zone
 from . import insights
+from .sums import COUNTED
 
 
 class AnswerCache:
-    """A bounded, thread-safe map of key → (rendered answer, deadline)."""
+    """A bounded, thread-safe map of key → (value, deadline)."""
 
     def __init__(self, capacity: int):
         self.capacity = capacity
-        self._entries: OrderedDict[tuple, tuple[bytes, datetime]] = OrderedDict()
+        self._entries: OrderedDict[tuple, tuple[Any, datetime]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple, now: datetime) -> bytes | None:
+    def get(self, key: tuple, now: datetime) -> Any:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -49,7 +50,7 @@ class AnswerCache:
             self._entries.move_to_end(key)
             return answer
 
-    def put(self, key: tuple, answer: bytes, deadline: datetime) -> None:
+    def put(self, key: tuple, answer: Any, deadline: datetime) -> None:
         if self.capacity <= 0:
             return
         with self._lock:
@@ -62,12 +63,26 @@ class AnswerCache:
         return len(self._entries)
 
 
-def key_of(user: User, days: int) -> tuple[Any, ...]:
-    """What `insights.summary` reads besides the clock: the user's rows (by version) and the
-    fields of the user row it uses. `created_at` tells apart an account that was erased
-    from a new one given the same id (SQLite reuses the highest rowid)."""
+# One entry per user in the shared cache, holding that user's answers for their last few
+# windows: a user asking for window after window (`days` takes 3,650 values) churns only
+# their own entry, never pushing anyone else's answer out.
+WINDOWS_PER_USER = 4
+
+
+def key_of(user: User) -> tuple[Any, ...]:
+    """What `insights.summary` reads besides the clock and the window: the user's rows (by
+    version) and the fields of the user row it uses. `created_at` tells apart an account
+    that was erased from a new one given the same id (SQLite reuses the highest rowid)."""
     screening = json.dumps(user.screening, sort_keys=True) if user.screening is not None else None
-    return (user.id, user.created_at, user.data_version, user.timezone, screening, days)
+    return (user.id, user.created_at, user.data_version, user.timezone, screening)
+
+
+# The window's oldest counted session: built once, run with the user and the window's start.
+_OLDEST = select(func.min(PracticeSession.started_at)).where(
+    PracticeSession.user_id == bindparam("user_id"),
+    PracticeSession.started_at >= bindparam("start", type_=UTCDateTime()),
+    COUNTED,
+)
 
 
 def deadline_of(user: User, now: datetime, days: int) -> datetime:
@@ -80,11 +95,7 @@ def deadline_of(user: User, now: datetime, days: int) -> datetime:
     # start's own local midnight, which differs from now's across a DST change.
     start_midnight = local_to_utc(start.astimezone(tz).date() + timedelta(days=1), time(0), tz) + timedelta(days=days)
     deadline = min(midnight, start_midnight)
-    oldest = db.session.scalar(
-        select(func.min(PracticeSession.started_at)).where(
-            PracticeSession.user_id == user.id, PracticeSession.started_at >= start
-        )
-    )
+    oldest = db.session.scalar(_OLDEST, {"user_id": user.id, "start": start})
     if oldest is not None:  # it counts while started_at >= now − days
         deadline = min(deadline, oldest + timedelta(days=days, microseconds=1))
     return deadline
@@ -93,10 +104,16 @@ def deadline_of(user: User, now: datetime, days: int) -> datetime:
 def summary(cache: AnswerCache, user: User, now: datetime, days: int, render: Callable[[dict], bytes]) -> bytes:
     """`render(insights.summary(user, now, days))`, from `cache` while nothing it depends on
     has changed."""
-    key = key_of(user, days)
-    answer = cache.get(key, now)
-    if answer is None:
-        deadline = deadline_of(user, now, days)  # first: a write landing meanwhile only shortens it
-        answer = render(insights.summary(user, now, days))
-        cache.put(key, answer, deadline)
+    key = key_of(user)
+    windows: dict[int, tuple[bytes, datetime]] = cache.get(key, now) or {}
+    kept = windows.get(days)
+    if kept is not None and now < kept[1]:
+        return kept[0]
+    deadline = deadline_of(user, now, days)  # first: a write landing meanwhile only shortens it
+    answer = render(insights.summary(user, now, days))
+    # A new dict, never one another thread may be reading: the newest windows, this one last.
+    windows = {d: v for d, v in windows.items() if d != days and now < v[1]}
+    windows = dict(list(windows.items())[-(WINDOWS_PER_USER - 1):]) if WINDOWS_PER_USER > 1 else {}
+    windows[days] = (answer, deadline)
+    cache.put(key, windows, max(v[1] for v in windows.values()))
     return answer

@@ -15,7 +15,7 @@ from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, bindparam, delete, func, or_, select
 
 from .. import dialect
 from ..accounts.data_version import note_data_changed
@@ -24,7 +24,9 @@ from ..extensions import db
 from ..models import PracticeSession, User
 from ..models.practice import duration_of
 from ..routines import screening
+from ..routines.service import get_routine
 from ..timeutil import local_to_utc, zone
+from . import days
 
 UTC = timezone.utc
 MAX_AHEAD = timedelta(days=1)  # phone clocks drift; a day ahead is already absurd
@@ -32,6 +34,7 @@ MAX_DURATION = timedelta(hours=24)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 RATINGS = ("mood", "anxiety", "energy")
 MAX_SESSIONS_PER_DAY = 100  # new ones per local day (api.md, Conventions): no honest person meets it
+SHORT_SECONDS = 60  # practised for less: kept and listed, counted nowhere (api.md)
 
 
 class InvalidSession(Exception):
@@ -76,12 +79,28 @@ def check_times(started_at: datetime, ended_at: datetime | None, now: datetime) 
 
 
 def _resolve_routine(user: User, slug: str) -> dict:
-    from ..routines.service import get_routine
-
     routine = get_routine(user, slug)
     if routine is None:
         raise InvalidSession({"routine": [f"There is no routine called “{slug}”."]})
     return routine
+
+
+def practised_seconds(started_at: datetime, ended_at: datetime | None, completed_cycles: int | None, routine: dict) -> float | None:
+    """How long the person practised: ended_at − started_at, or the completed cycles' length
+    when that is less (an app left open after two cycles practised two cycles). None when
+    neither is known."""
+    known = []
+    if ended_at is not None:
+        known.append((ended_at - started_at).total_seconds())
+    cycle = sum(float(p.get("seconds") or 0) for p in routine.get("phases") or [])
+    if completed_cycles is not None and cycle > 0:
+        known.append(completed_cycles * cycle)
+    return min(known) if known else None
+
+
+def is_short(started_at: datetime, ended_at: datetime | None, completed_cycles: int | None, routine: dict) -> bool:
+    practised = practised_seconds(started_at, ended_at, completed_cycles, routine)
+    return practised is not None and practised < SHORT_SECONDS
 
 
 def _columns(data: dict, routine: dict) -> dict[str, Any]:
@@ -99,6 +118,7 @@ def _columns(data: dict, routine: dict) -> dict[str, Any]:
         "duration_seconds": duration_of(started_at, ended_at),
         "completed_cycles": data.get("completed_cycles"),
         "planned_cycles": routine.get("cycles"),
+        "short": is_short(started_at, ended_at, data.get("completed_cycles"), routine),
         "post_note": post.get("note") or None,
         "details": details or None,
     }
@@ -115,6 +135,14 @@ def _find(user_id: int, session_uuid: uuidlib.UUID) -> PracticeSession | None:
 
 
 _TABLE = PracticeSession.__table__
+# A stored session's columns as plain values, for days.record: built once, no ORM object.
+_STORED = select(_TABLE).where(
+    _TABLE.c.user_id == bindparam("user_id"), _TABLE.c.uuid == bindparam("uuid", type_=_TABLE.c.uuid.type)
+)
+
+
+def _stored(user_id: int, session_uuid: uuidlib.UUID):
+    return db.session.execute(_STORED, {"user_id": user_id, "uuid": session_uuid}).mappings().first()
 # What a PUT replaces: every column but the row's identity and its creation time.
 _REPLACED = tuple(c.name for c in _TABLE.columns if c.name not in ("id", "user_id", "uuid", "created_at"))
 
@@ -126,7 +154,7 @@ def _upsert(dialect: str):
     stmt = insert(_TABLE, dialect)
     return stmt.on_conflict_do_update(
         index_elements=["user_id", "uuid"], set_={name: stmt.excluded[name] for name in _REPLACED}
-    ).returning(_TABLE.c.created_at)
+    ).returning(_TABLE.c.created_at).execution_options(**{days.KEPT: True})
 
 
 def save(
@@ -155,7 +183,10 @@ def save(
         check_day_cap(user, session_uuid, now, day_cap)
     key = {"user_id": user.id, "uuid": session_uuid}
     row = {**key, **values, "created_at": now, "updated_at": now}
+    days.lock(user)  # first: the session as it was is read under the lock
+    before = _stored(user.id, session_uuid)
     created_at = db.session.execute(_upsert(dialect.name()), row).scalar_one()
+    days.record(user, before, {**key, **values})
     note_data_changed(user)
     db.session.commit()
     # A row made by this call carries this call's `now` (a replaced one, an earlier time).
@@ -187,12 +218,17 @@ def get(user: User, session_uuid: uuidlib.UUID) -> PracticeSession | None:
 
 def remove(user: User, session_uuid: uuidlib.UUID) -> bool:
     """Delete the user's own session; False when there is none."""
-    result = db.session.execute(
-        delete(PracticeSession).where(PracticeSession.user_id == user.id, PracticeSession.uuid == session_uuid)
-    )
-    if result.rowcount == 0:
+    days.lock(user)
+    before = _stored(user.id, session_uuid)
+    if before is None:
         db.session.rollback()
         return False
+    db.session.execute(
+        delete(PracticeSession)
+        .where(PracticeSession.user_id == user.id, PracticeSession.uuid == session_uuid)
+        .execution_options(**{days.KEPT: True})
+    )
+    days.record(user, before, None)
     note_data_changed(user)
     db.session.commit()
     return True
@@ -300,6 +336,7 @@ def to_dict(session: PracticeSession) -> dict[str, Any]:
         "details": session.details,
         "duration_seconds": session.duration_seconds,
         "partial": is_partial(session),
+        "short": bool(session.short),
         "created_at": session.created_at,
         "updated_at": session.updated_at,
     }
@@ -318,6 +355,7 @@ __all__ = [
     "encode_cursor",
     "get",
     "is_partial",
+    "is_short",
     "list_sessions",
     "remove",
     "save",

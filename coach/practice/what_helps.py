@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
@@ -29,8 +30,11 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import PracticeSession, User
-from .insights import MeasureSums, routine_sums
-from .stats import mean_ci_from_sums, t_quantile
+from ..routines import screening
+from ..routines.service import get_routine
+from .stats import MeanCI, mean_ci_from_sums, t_quantile
+from .days import routine_sums
+from .sums import COUNTED, MeasureSums
 
 MIN_SESSIONS = 3  # ranked only from this many rated sessions
 CLEAR_LIFT = 1.0  # points on the 0–10 scale; below it a reliable lift is "a little"
@@ -132,17 +136,33 @@ def _words(key: str, n: int) -> str:
     return VERDICTS[key].format(missing=missing, s="" if missing == 1 else "s")
 
 
-def _describe(user: User, slugs) -> dict[str, tuple[str, str | None]]:
-    """{slug: (name, reason the screening refuses it or None)}; a routine since deleted keeps
-    its slug as name."""
-    from ..routines import screening
-    from ..routines.service import get_routine
+@dataclass(frozen=True)
+class Ranked:
+    """One routine's place in the ranking: rank None below MIN_SESSIONS or when refused."""
 
-    out = {}
-    for slug in slugs:
-        routine = get_routine(user, slug)
-        out[slug] = (routine["name"], screening.check(user, routine)) if routine else (slug, None)
-    return out
+    routine: str
+    sums: MeasureSums
+    effect: Effect
+    blocked: str | None
+    rank: int | None
+
+
+def rank(groups: dict[str, MeasureSums], blocked: Callable[[str], str | None]) -> tuple[Fit | None, list[Ranked]]:
+    """The one rule of "what helps": every routine with a rated session in the common-slope
+    fit, ranked by the adjusted change when rated ≥ MIN_SESSIONS times and not refused by
+    the screening (`blocked(slug)` gives the reason or None). Ranked first, then the rest."""
+    groups = {slug: g for slug, g in groups.items() if g.n > 0}
+    model = fit(groups)
+    rows = [(slug, g, adjusted_effect(g, model), blocked(slug)) for slug, g in groups.items()]
+    # A routine the screening now refuses is shown (it is the person's own history) but
+    # never ranked, so it is never put forward as a suggestion.
+    rankable = sorted(
+        (r for r in rows if r[1].n >= MIN_SESSIONS and r[3] is None), key=lambda r: (-r[2].mean, -r[1].n, r[0])
+    )
+    ranked = [Ranked(slug, g, effect, reason, i) for i, (slug, g, effect, reason) in enumerate(rankable, start=1)]
+    done = {r.routine for r in ranked}
+    rest = sorted((r for r in rows if r[0] not in done), key=lambda r: (r[3] is not None, -r[1].n, r[0]))
+    return model, ranked + [Ranked(slug, g, effect, reason, None) for slug, g, effect, reason in rest]
 
 
 def what_helps(user: User, now: datetime, days: int | None = None) -> dict:
@@ -152,45 +172,105 @@ def what_helps(user: User, now: datetime, days: int | None = None) -> dict:
     `days` limits it to sessions started in the last `days` days; None means all of them.
     """
     start = now - timedelta(days=days) if days else EARLIEST
-    sums = routine_sums([user.id], start, now + timedelta(days=1))[user.id]
-    groups = {s.routine: s.measures["mood"] for s in sums if s.measures["mood"].n > 0}
-    model = fit(groups)
-    described = _describe(user, groups)
-    rows = []
-    for slug, g in groups.items():
-        effect = adjusted_effect(g, model)
-        key = verdict(g.n, effect)
-        rows.append(
+    model, rows, names = rank_user(user, start, now)
+    out = []
+    for r in rows:
+        key = verdict(r.sums.n, r.effect)
+        g = r.sums
+        out.append(
             {
-                "routine": slug,
-                "name": described[slug][0],
+                "routine": r.routine,
+                "name": names[r.routine],
                 "n": g.n,
                 "mean_pre": round(g.sum_x / g.n, 2),
                 "raw": mean_ci_from_sums(g.n, g.sum_d, g.sum_d2).as_dict(),
-                "adjusted": effect.as_dict(),
-                "_adjusted": effect.mean,
+                "adjusted": r.effect.as_dict(),
                 "verdict": key,
                 "words": _words(key, g.n),
-                "rank": None,
-                "blocked": described[slug][1],
+                "rank": r.rank,
+                "blocked": r.blocked,
             }
         )
-    # A routine the screening now refuses is shown (it is the person's own history) but
-    # never ranked, so it is never put forward as a suggestion.
-    rankable = [r for r in rows if r["n"] >= MIN_SESSIONS and r["blocked"] is None]
-    ranked = sorted(rankable, key=lambda r: (-r["_adjusted"], -r["n"], r["routine"]))
-    for position, row in enumerate(ranked, start=1):
-        row["rank"] = position
-    unranked = sorted((r for r in rows if r["rank"] is None), key=lambda r: (r["blocked"] is not None, -r["n"], r["routine"]))
-    for row in rows:
-        del row["_adjusted"]
     return {
         "sessions": model.n if model else 0,
         "usual_start": None if model is None else round(model.mean_pre, 2),
-        "routines": ranked + unranked,
-        "summary": _summary(ranked),
+        "routines": out,
+        "summary": _summary([row for row in out if row["rank"] is not None]),
         "method": METHOD,
     }
+
+
+def rank_user(
+    user: User, start: datetime, now: datetime, known: dict[str, dict | None] | None = None, checked: bool = False
+) -> tuple[Fit | None, list[Ranked], dict[str, str]]:
+    """`rank` over the user's sessions started in [start, now + 1 day) (phone clocks run a
+    little ahead), with the user's screening deciding what is refused; and the routines' names.
+    `known`: routines the caller has looked up already (slug → get_routine's answer)."""
+    zones = {user.id: user.timezone}
+    sums = routine_sums([user.id], start, now + timedelta(days=1), zones, ratings=("mood",), checked=checked)[user.id]
+    known = known or {}
+    routines = {s.routine: known[s.routine] if s.routine in known else get_routine(user, s.routine) for s in sums}
+    model, rows = rank(
+        {s.routine: s.measures["mood"] for s in sums},
+        lambda slug: screening.check(user, routines[slug]) if routines.get(slug) else None,
+    )
+    return model, rows, {slug: routine_name(slug, routine) for slug, routine in routines.items()}
+
+
+def routine_name(slug: str, routine: dict | None) -> str:
+    return routine["name"] if routine else slug  # a routine since deleted keeps its slug
+
+
+# --- the recommendation: what Home and the weekly summary say ------------------------------
+
+NOT_ENOUGH = (
+    "Not enough ratings yet to say what helps you. Rate how you feel before and after a few "
+    "sessions, and this will start to show which routines seem to lift your mood."
+)
+NO_SESSIONS = (
+    "No sessions in this period yet. Whenever you are ready, a few minutes of slow breathing "
+    "is a gentle place to start."
+)
+NO_LIFT = (
+    "So far none of your routines shows a lift in mood on average. That is common in the first "
+    "weeks: slow breathing often feels calmer only after several days of practice. Keep rating "
+    "and this will become clearer."
+)
+HEDGE = {
+    "low": "That rests on few sessions or varies a lot, so it could still be chance: take it as a hint, not a finding.",
+    "moderate": "That is a fairly steady pattern so far; it describes how you felt, not proof of what caused it.",
+    "high": "That has held up across many sessions; it describes how you felt, not a medical effect.",
+}
+
+
+def confidence(delta: MeanCI) -> str:
+    """How sure the pattern is: low with fewer than 5 rated sessions or an interval that
+    includes no change; high only with 15 or more and an interval clear of zero."""
+    if delta.n < 5 or delta.ci95 is None or delta.ci95[0] <= 0:
+        return "low"
+    return "high" if delta.n >= 15 else "moderate"
+
+
+def recommendation(rows: list[Ranked], names: dict[str, str], any_sessions: bool) -> dict:
+    """The routine `rank` put first, in plain words, never claiming more than the numbers
+    show: {routine (None when nothing points anywhere), text, confidence, based_on}. How sure
+    is judged on the adjusted change, the figure the ranking used."""
+    ranked = [r for r in rows if r.rank is not None]
+    if not ranked:
+        return {"routine": None, "text": NOT_ENOUGH if any_sessions else NO_SESSIONS, "confidence": "none", "based_on": 0}
+    best = ranked[0]
+    g = best.sums
+    raw = mean_ci_from_sums(g.n, g.sum_d, g.sum_d2)
+    if best.effect.mean <= 0 or raw.mean <= 0:
+        return {"routine": None, "text": NO_LIFT, "confidence": "low", "based_on": sum(r.sums.n for r in ranked)}
+    level = confidence(MeanCI(g.n, best.effect.mean, best.effect.ci95))
+    name = names.get(best.routine, best.routine)
+    compared = " — the biggest lift of the routines you rated, allowing for how you felt beforehand" if len(ranked) > 1 else ""
+    text = (
+        f"After {name} your mood was on average {raw.mean:.1f} points higher than before "
+        f"({g.n} rated sessions){compared}. {HEDGE[level]}"
+    )
+    return {"routine": best.routine, "text": text, "confidence": level, "based_on": g.n}
 
 
 def _summary(ranked: list[dict]) -> str:
@@ -225,7 +305,7 @@ def most_used(user: User, limit: int = MOST_USED) -> list[str]:
     count = func.count(PracticeSession.id)
     rows = db.session.execute(
         select(PracticeSession.routine, count)
-        .where(PracticeSession.user_id == user.id)
+        .where(PracticeSession.user_id == user.id, COUNTED)
         .group_by(PracticeSession.routine)
         .order_by(count.desc(), PracticeSession.routine)
         .limit(limit * 4)  # a few spare, in case some are gone or not allowed
@@ -239,9 +319,6 @@ def pick_surprise(user: User, favourites: list[str] | None, rng: random.Random) 
     has the same chance, so that over time every favourite is tried about equally often
     whatever the mood of the day: the fair way to compare them. Routines the screening does
     not allow are never picked."""
-    from ..routines import screening
-    from ..routines.service import get_routine
-
     if favourites is not None:
         slugs = list(dict.fromkeys(favourites))
         routines = {slug: get_routine(user, slug) for slug in slugs}
