@@ -2,7 +2,8 @@
 // an update that waits for the user's "Update" tap, offline start, GET-only same-origin
 // caching that never touches /api/, and the push, notificationclick and
 // pushsubscriptionchange handlers. VERSION is a digest of the shell: scripts/pwa_version.py.
-const VERSION = 'coach-fd4db6c7';
+importScripts('/js/idb.js'); // the IndexedDB layout, shared with js/store.js
+const VERSION = 'coach-7904702a';
 const SHELL = [
   '/',
   '/manifest.webmanifest',
@@ -20,6 +21,7 @@ const SHELL = [
   '/js/history.js',
   '/js/home.js',
   '/js/hr.js',
+  '/js/idb.js',
   '/js/library.js',
   '/js/onboarding.js',
   '/js/outbox.js',
@@ -29,6 +31,7 @@ const SHELL = [
   '/js/power.js',
   '/js/rating.js',
   '/js/reminders.js',
+  '/js/routines.js',
   '/js/screening.js',
   '/js/session.js',
   '/js/settings.js',
@@ -160,20 +163,16 @@ function b64uToBytes(text) {
   return Uint8Array.from(raw, (c) => c.charCodeAt(0));
 }
 
-/** Reads the app's IndexedDB key-value store (same name, version and layout as js/store.js). */
-function kvGet(key) {
-  return new Promise((resolve) => {
-    const req = indexedDB.open('coach', 1);
-    req.onupgradeneeded = () => {
-      const db = req.result;
-      for (const name of ['kv', 'cache']) if (!db.objectStoreNames.contains(name)) db.createObjectStore(name);
-      if (!db.objectStoreNames.contains('sessions')) db.createObjectStore('sessions', { keyPath: 'uuid' });
-    };
-    req.onerror = () => resolve(undefined);
-    req.onsuccess = () => {
-      const get = req.result.transaction('kv').objectStore('kv').get(key);
+/** Reads the app's IndexedDB key-value store (the layout of js/idb.js, as js/store.js). */
+async function kvGet(key) {
+  try {
+    const db = await self.coachDb.open();
+    return await new Promise((resolve) => {
+      const get = db.transaction('kv').objectStore('kv').get(key);
       get.onsuccess = () => resolve(get.result);
       get.onerror = () => resolve(undefined);
-    };
-  });
+    });
+  } catch {
+    return undefined;
+  }
 }

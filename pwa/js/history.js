@@ -1,6 +1,6 @@
 // History: every session (those still on the phone marked as such), mood before vs after,
 // the change per routine with its confidence interval, practice days, retention per round.
-import { h, mount, fmtDate, fmtTime, fmtDuration, errorBox, localDay } from './ui.js';
+import { h, fmtDate, fmtTime, fmtDuration, errorBox, localDay } from './ui.js';
 import { getCached } from './api.js';
 import { kv, sessions as localSessions } from './store.js';
 import { events } from './outbox.js';
@@ -20,14 +20,16 @@ export function merge(server, local) {
 }
 
 let listening = false;
+let shown = null; // the history view on screen, redrawn when the outbox has sent
 
-export async function history() {
+export async function history(view) {
   const err = errorBox();
   const body = h('div');
-  mount(h('section.screen.history', h('h1', 'History'), err, body));
+  view.mount(h('section.screen.history', h('h1', 'History'), err, body));
+  shown = view;
   if (!listening) {
     listening = true;
-    events.addEventListener('synced', () => { if (location.hash.startsWith('#/history')) history(); });
+    events.addEventListener('synced', () => { if (shown?.current()) history(shown); });
   }
 
   const [server, insights, routines, local] = await Promise.all([

@@ -1,7 +1,7 @@
 // Home: care first when recent ratings were very low, then today's suggestion (never a
 // routine the safety screening does not allow), the streak, the plan in progress, and a
 // one-tap start of the last routine.
-import { h, mount, routeToken } from './ui.js';
+import { h } from './ui.js';
 import { getCached } from './api.js';
 import { kv, sessions } from './store.js';
 import { pending } from './outbox.js';
@@ -39,8 +39,7 @@ export function suggestion(rec, routines, status) {
   return fallback || text ? { routine: fallback || null, text } : null;
 }
 
-export async function home() {
-  const current = routeToken();
+export async function home(view) {
   const [insights, list, last, local, status] = await Promise.all([
     getCached('/api/insights?days=90').then((r) => r.data).catch(() => null),
     getCached('/api/routines').then((r) => r.data).catch(() => []),
@@ -56,8 +55,7 @@ export async function home() {
   const again = last && allowed(routines.find((r) => r.slug === last.slug) || last.slug, status) ? last : null;
   const [care, plan] = await Promise.all([insights?.care?.show ? careCard() : null, activePlan().catch(() => null)]);
 
-  if (!current()) return;
-  mount(h('section.screen.home',
+  view.mount(h('section.screen.home',
     h('h1', greeting()),
     care,
     s ? h('div.card.suggest',

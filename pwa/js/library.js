@@ -1,19 +1,20 @@
 // The routine library: breathing and cold, filtered; each routine's summary, evidence,
 // cautions and steps, and a start button.
-import { h, mount, fmtDuration, errorBox, routeToken } from './ui.js';
+import { h, fmtDuration, errorBox } from './ui.js';
 import { getCached } from './api.js';
 import { WORDS, cycleMs, needsWaterWarning } from './plan.js';
-import { kindWord, loadRoutine, waterWarning } from './session.js';
+import { kindWord, loadRoutine } from './routines.js';
+import { waterWarning } from './session.js';
 
 const FILTERS = [['', 'All'], ['breathing', 'Breathing'], ['cold', 'Cold'], ['combined', 'Combined']];
 
 const totalSeconds = (r) => r.total_seconds ?? (cycleMs(r) * r.cycles) / 1000;
 
-export async function library(params) {
+export async function library(params, view) {
   const kind = params.get('kind') || '';
   const err = errorBox();
   const list = h('ul.routine-list');
-  mount(h('section.screen',
+  view.mount(h('section.screen',
     h('h1', 'Routines'),
     h('div.chips', { role: 'group', 'aria-label': 'Filter' },
       FILTERS.map(([value, label]) => h('a.chip', {
@@ -40,21 +41,18 @@ export async function library(params) {
   }
 }
 
-export async function routineDetail(slug) {
-  const current = routeToken();
+export async function routineDetail(slug, view) {
   let routine;
   try {
     routine = await loadRoutine(slug);
   } catch (e) {
-    if (!current()) return;
     const err = errorBox();
-    mount(h('section.screen', h('h1', 'Routine'), err, h('a.button.link', { href: '#/library' }, 'Back')));
+    view.mount(h('section.screen', h('h1', 'Routine'), err, h('a.button.link', { href: '#/library' }, 'Back')));
     err.show(e);
     return;
   }
-  if (!current()) return;
   const steps = routine.phases.map((p) => h('li', `${WORDS[p.action] || p.action}: ${p.seconds} s${p.cue ? ` · ${p.cue}` : ''}`));
-  mount(h('section.screen.detail',
+  view.mount(h('section.screen.detail',
     h('p.eyebrow', kindWord(routine)),
     h('h1', routine.name),
     routine.goal ? h('p.lead', routine.goal) : null,

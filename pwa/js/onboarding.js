@@ -1,6 +1,6 @@
 // First contact: create an account or log in (the time zone comes from the device), then
 // a short safety note in plain words, and on iPhone the "Add to Home Screen" hint.
-import { h, mount, field, errorBox, busy } from './ui.js';
+import { h, field, errorBox, busy } from './ui.js';
 import { post, get, setToken } from './api.js';
 import { kv, cachePut } from './store.js';
 
@@ -18,7 +18,7 @@ export function iosHint() {
     h('p', 'Reminders can only reach an iPhone from an app on the Home Screen. In Safari tap the Share button, then “Add to Home Screen”, and open the coach from there.'));
 }
 
-export function welcome(params, { onSignedIn }) {
+export function welcome(params, { onSignedIn }, view) {
   let mode = params.get('mode') === 'login' ? 'login' : 'signup';
   const email = h('input', { type: 'email', id: 'email', autocomplete: 'email', required: true, maxLength: 254 });
   const password = h('input', { type: 'password', id: 'password', required: true, minLength: 10, maxLength: 1024 });
@@ -64,7 +64,7 @@ export function welcome(params, { onSignedIn }) {
   err,
   h('div.actions', submit, switcher));
 
-  mount(h('section.screen.welcome',
+  view.mount(h('section.screen.welcome',
     h('div.brand', h('img', { src: '/icons/icon-192.png', alt: '', width: 72, height: 72 })),
     h('h1', 'Vagal-tone coach'),
     h('p.lead', 'Slow breathing and cold practice, gently paced. Rate how you feel before and after, and see what helps you.'),
@@ -72,8 +72,8 @@ export function welcome(params, { onSignedIn }) {
     iosHint()));
 }
 
-export async function safety() {
-  mount(h('section.screen',
+export async function safety(view) {
+  view.mount(h('section.screen',
     h('h1', 'A few safety words'),
     h('ul.plain-list',
       h('li', h('strong', 'Never hold your breath or breathe fast in or near water'), ' (bath, pool, sea, plunge) or while driving. Fainting can come without warning. Do breath holds seated or lying down.'),

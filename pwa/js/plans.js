@@ -1,6 +1,6 @@
 // Plans (GET /api/plans): the phone keeps the day a plan began, the server says from the
 // sessions where the person is and today's step (a length, or seconds of cold).
-import { h, mount, fmtDate, fmtDuration, localDay, routeToken } from './ui.js';
+import { h, fmtDate, fmtDuration, localDay } from './ui.js';
 import { getCached } from './api.js';
 import { kv } from './store.js';
 import { gateCard, routineNames } from './gate.js';
@@ -18,11 +18,9 @@ export function amount(plan, lo, hi = lo) {
 
 const stepLink = (plan, value) => `#/run/${encodeURIComponent(plan.routine)}?${plan.measure === 'minutes' ? 'minutes' : 'cold'}=${value}`;
 
-export async function plans() {
-  const current = routeToken();
+export async function plans(view) {
   const [{ data }, begun] = await Promise.all([getCached('/api/plans'), starts()]);
-  if (!current()) return;
-  mount(h('section.screen',
+  view.mount(h('section.screen',
     h('h1', 'Plans'),
     h('p.lead', 'Small steps over four weeks. Start when it suits you; the plan follows the sessions you do.'),
     h('ul.routine-list', data.map((p) => h('li',
@@ -39,13 +37,12 @@ async function fetchPlan(slug) {
   return (await getCached(path)).data;
 }
 
-export async function planDetail(slug) {
-  const current = routeToken();
+export async function planDetail(slug, view) {
   const plan = await fetchPlan(slug);
   const p = plan.progress;
   const begin = async () => {
     await kv.set('planStarts', { ...(await starts()), [slug]: localDay() });
-    planDetail(slug);
+    planDetail(slug, view);
   };
   let top;
   if (plan.blocked) {
@@ -55,8 +52,7 @@ export async function planDetail(slug) {
   } else {
     top = todayCard(plan, p);
   }
-  if (!current()) return;
-  mount(h('section.screen.plan',
+  view.mount(h('section.screen.plan',
     h('p.eyebrow', `Plan · ${plan.routine_name}`),
     h('h1', plan.name),
     h('p.lead', plan.summary),

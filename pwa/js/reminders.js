@@ -1,6 +1,6 @@
 // Reminders: create, edit, delete; and the push permission, asked only when the user taps
 // the button. A refusal is respected and explained; reminders stay saved either way.
-import { h, mount, errorBox, busy, WEEKDAYS, toast, field, routeToken } from './ui.js';
+import { h, errorBox, busy, WEEKDAYS, toast, field } from './ui.js';
 import { get, post, patch, del, getCached } from './api.js';
 import { kv } from './store.js';
 import { iosHint, isIOS, isStandalone } from './onboarding.js';
@@ -73,8 +73,7 @@ async function pushPanel() {
   return box;
 }
 
-export async function reminders() {
-  const current = routeToken();
+export async function reminders(view) {
   const err = errorBox();
   const list = h('ul.reminder-list');
   const formSlot = h('div');
@@ -140,8 +139,7 @@ export async function reminders() {
     time.focus();
   };
 
-  if (!current()) return;
-  mount(h('section.screen',
+  view.mount(h('section.screen',
     h('h1', 'Reminders'),
     h('p.lead', 'A gentle nudge at the times you choose, in your time zone.'),
     await pushPanel(),

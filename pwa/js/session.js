@@ -1,8 +1,8 @@
 // One practice session, start to end: the routine's cautions → pre rating → the guided
 // routine → post rating with a note → a short result. The session is written to IndexedDB
 // before anything is sent, and sent again (same uuid) when the post rating is added.
-import { h, mount, fmtDuration, signed, errorBox, toast, hooks, routeToken } from './ui.js';
-import { getCached } from './api.js';
+import { h, fmtDuration, signed, errorBox, toast, hooks } from './ui.js';
+import { loadRoutine, kindWord } from './routines.js';
 import { kv, sessions } from './store.js';
 import { save, sync } from './outbox.js';
 import { plan, cycleMs, cyclesForMinutes, needsWaterWarning } from './plan.js';
@@ -24,28 +24,16 @@ export function leaveActive() {
 }
 hooks.leave = leaveActive;
 
-export async function loadRoutine(slug) {
-  try {
-    return (await getCached(`/api/routines/${encodeURIComponent(slug)}`)).data;
-  } catch (err) {
-    const list = await getCached('/api/routines').catch(() => null);
-    const found = list?.data?.find?.((r) => r.slug === slug);
-    if (found) return found;
-    throw err;
-  }
-}
-
 /**
  * `params` may carry a plan's step: `minutes` (a breathing routine's length) or `cold`
  * (seconds of cold in all, for a one-round cold routine).
  */
-export async function runSession(slug, params = new URLSearchParams()) {
-  const current = routeToken();
+export async function runSession(slug, params, view) {
   let routine = await loadRoutine(slug);
   const gate = verdict(routine, await screeningStatus());
   if (gate) {
     const names = await routineNames();
-    return current() ? gateScreen(routine, gate, names) : undefined;
+    return gateScreen(view, routine, gate, names);
   }
   const cold = Math.min(600, Number(params.get('cold')) || 0);
   if (cold > 0 && routine.cycles === 1) routine = withColdSeconds(routine, cold);
@@ -53,13 +41,12 @@ export async function runSession(slug, params = new URLSearchParams()) {
 
   const prefs = { sound: true, vibration: true, ...((await kv.get('cuePrefs')) || {}) };
   const gentle = isSlowBreathing(routine) ? await gentleCard() : null;
-  if (!current()) return;  // left while loading: the next screen is already shown
-  const choice = await introView(routine, prefs, planned, gentle);
+  const choice = await introView(view, routine, prefs, planned, gentle);
   if (!choice) return;
   kv.set('cuePrefs', { sound: choice.sound, vibration: choice.vibration });
   kv.set('lastRoutine', { slug: routine.slug, name: routine.name });
 
-  const pre = await show(ratingView({
+  const pre = await show(view, ratingView({
     title: 'Before you start',
     intro: 'How do you feel right now? Move each slider; there are no right answers.',
     nextLabel: 'Start',
@@ -82,7 +69,7 @@ export async function runSession(slug, params = new URLSearchParams()) {
   document.body.classList.add('running');
   let outcome;
   try {
-    outcome = await runRoutineBody(routine, choice, cues, record);
+    outcome = await runRoutineBody(view, routine, choice, cues, record);
   } finally {
     document.body.classList.remove('running');
     cues.close();
@@ -97,7 +84,7 @@ export async function runSession(slug, params = new URLSearchParams()) {
   await save(record);
   if (outcome.abandoned) return;
 
-  const post = await show(ratingView({
+  const post = await show(view, ratingView({
     title: outcome.endedEarly ? 'Ended early: how do you feel now?' : 'How do you feel now?',
     intro: 'The same three sliders, so you can see what changed.',
     initial: pre || undefined,
@@ -110,20 +97,20 @@ export async function runSession(slug, params = new URLSearchParams()) {
     Object.assign(latest, { post, sync: latest.sync === 'failed' ? 'failed' : 'pending' });
     await save(latest);
   }
-  resultView(routine, record, pre, post, outcome);
+  resultView(view, routine, record, pre, post, outcome);
 }
 
-function show(view) {
-  mount(view.el);
-  return view.done;
+function show(view, screen) {
+  view.mount(screen.el);
+  return screen.done;
 }
 
-async function runRoutineBody(routine, choice, cues, record) {
+async function runRoutineBody(screen, routine, choice, cues, record) {
   if (hasOpenEnded(routine)) {
     let abandon;
     active = { abandon: () => abandon?.() };
     const abandoned = new Promise((resolve) => { abandon = () => resolve(null); });
-    const result = await Promise.race([runPower({ routine, cues }), abandoned]);
+    const result = await Promise.race([runPower({ routine, cues, view: screen }), abandoned]);
     if (!result) return { abandoned: true, endedEarly: true, completedCycles: 0, details: undefined };
     return {
       endedEarly: result.endedEarly,
@@ -150,7 +137,7 @@ async function runRoutineBody(routine, choice, cues, record) {
     }
   };
   document.addEventListener('coach:phase', checkpoint);
-  mount(view.el);
+  screen.mount(view.el);
   view.start();
   const result = await view.done;
   document.removeEventListener('coach:phase', checkpoint);
@@ -166,7 +153,7 @@ async function runRoutineBody(routine, choice, cues, record) {
 }
 
 /** The start screen: what it is, how long, the cautions, sound and vibration. */
-function introView(routine, prefs, planned, gentle) {
+function introView(view, routine, prefs, planned, gentle) {
   return new Promise((resolve) => {
     const isPower = hasOpenEnded(routine);
     const isCold = routine.kind !== 'breathing';
@@ -202,7 +189,7 @@ function introView(routine, prefs, planned, gentle) {
     const all = routine.cautions || []; // the server adds the standard ones by rule
     const cautions = gentle ? withoutOverBreathing(all) : all;
 
-    mount(h('section.screen',
+    view.mount(h('section.screen',
       h('p.eyebrow', kindWord(routine)),
       h('h1', routine.name),
       routine.summary ? h('p.lead', routine.summary) : null,
@@ -225,11 +212,7 @@ export function waterWarning() {
   return h('div.warning', { role: 'note' }, h('strong', 'Breath holds and fast breathing: '), WATER_WARNING);
 }
 
-export function kindWord(routine) {
-  return { breathing: 'Breathing', cold: 'Cold', combined: 'Breathing and cold' }[routine.kind] || 'Routine';
-}
-
-function resultView(routine, record, pre, post, outcome) {
+function resultView(view, routine, record, pre, post, outcome) {
   const lines = [];
   if (pre && post) {
     const parts = [['Mood', 'mood'], ['anxiety', 'anxiety'], ['energy', 'energy']]
@@ -242,7 +225,7 @@ function resultView(routine, record, pre, post, outcome) {
   const mins = (Date.parse(record.ended_at) - Date.parse(record.started_at)) / 1000;
   const err = errorBox();
   const saved = h('p.muted', navigator.onLine ? 'Saved.' : 'Saved on this phone; it will be sent when you are back online.');
-  mount(h('section.screen.result',
+  view.mount(h('section.screen.result',
     h('h1', outcome.endedEarly ? 'Saved, ended early' : 'Well done'),
     h('p.lead', `${routine.name}, ${fmtDuration(mins)}.`),
     lines,

@@ -1,24 +1,21 @@
 // Settings: the weekly email, the resonance rate, your data (export), the safety
 // questions, logging out and deleting the account.
-import { h, mount, errorBox, busy, WEEKDAYS, field, toast, routeToken } from './ui.js';
+import { h, errorBox, busy, WEEKDAYS, field, toast } from './ui.js';
 import { getCached, patch, post, del, request, setToken } from './api.js';
 import { clearAll, sessions } from './store.js';
 import { pending, sync } from './outbox.js';
 
-export async function settings() {
-  const current = routeToken();
+export async function settings(view) {
   const err = errorBox();
   let me;
   try {
     me = (await getCached('/api/me')).data;
   } catch (e) {
-    if (!current()) return;
-    mount(h('section.screen', h('h1', 'Settings'), err));
+    view.mount(h('section.screen', h('h1', 'Settings'), err));
     err.show(e);
     return;
   }
-  if (!current()) return;
-  mount(h('section.screen.settings',
+  view.mount(h('section.screen.settings',
     h('h1', 'Settings'),
     h('p.muted', `${me.email} · ${me.timezone}`),
     digestCard(me),

@@ -43,17 +43,26 @@ export function s(tag, attrs = {}, ...children) {
   return el;
 }
 
+let turn = 0;
+
 /**
- * A screen that awaits before it mounts calls this first: the returned function says whether
- * its route is still the one shown, so a slow screen never draws over the next one.
+ * The router opens one view for each route it shows. Its `mount` draws only while that route
+ * is still the one shown (the same turn of the router, the same hash): a screen that awaits
+ * its data never draws over the screen the person has gone on to. `current()` says the same
+ * for work that is not drawing (a timer, a listener).
  */
-export function routeToken() {
+export function openView() {
+  const mine = ++turn;
   const at = location.hash;
-  return () => location.hash === at;
+  const current = () => mine === turn && location.hash === at;
+  return {
+    current,
+    mount: (...children) => (current() ? draw(children) : null),
+  };
 }
 
 /** Replace the main view's content and move focus to its heading for screen readers. */
-export function mount(...children) {
+function draw(children) {
   const main = document.getElementById('view');
   main.replaceChildren(...children.flat());
   const heading = main.querySelector('h1');

@@ -1,6 +1,6 @@
 // "What helps me": mood change per routine, raw and allowing for the start, in plain words;
 // "surprise me" picks a favourite at random so each gets its share of good and bad days.
-import { h, mount, signed, errorBox, busy, routeToken } from './ui.js';
+import { h, signed, errorBox, busy } from './ui.js';
 import { getCached, post } from './api.js';
 import { kv } from './store.js';
 import { allowed, screeningStatus } from './gate.js';
@@ -22,16 +22,14 @@ function routineItem(r) {
     r.blocked ? h('p.warning', 'Not open to you now: ', r.blocked) : null);
 }
 
-export async function whatHelps() {
-  const current = routeToken();
+export async function whatHelps(view) {
   const [{ data }, routines, status] = await Promise.all([
     getCached('/api/insights/what-helps'),
     getCached('/api/routines').then((r) => r.data).catch(() => []),
     screeningStatus(),
   ]);
   const usual = data.usual_start === null ? '' : ` (${data.usual_start.toFixed(1)} of 10)`;
-  if (!current()) return;
-  mount(h('section.screen.what-helps',
+  view.mount(h('section.screen.what-helps',
     h('h1', 'What helps me'),
     h('p.lead', data.summary),
     h('div.card',
