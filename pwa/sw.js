@@ -3,7 +3,7 @@
 // caching that never touches /api/, and the push, notificationclick and
 // pushsubscriptionchange handlers. VERSION is a digest of the shell: scripts/pwa_version.py.
 importScripts('/js/idb.js'); // the IndexedDB layout, shared with js/store.js
-const VERSION = 'coach-7904702a';
+const VERSION = 'coach-d03eaec4';
 const SHELL = [
   '/',
   '/manifest.webmanifest',
@@ -130,8 +130,10 @@ self.addEventListener('notificationclick', (event) => {
     const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
     for (const client of windows) {
       if (new URL(client.url).origin === self.location.origin && 'focus' in client) {
-        await client.focus();
+        // The message first: a refused focus (no user gesture) must not keep the window
+        // from going to the routine.
         client.postMessage({ type: 'open', url });
+        await client.focus().catch(() => {});
         return;
       }
     }

@@ -1,0 +1,145 @@
+"""The daily loop in Chromium (issue 14): reminder → practice → rating, with what the server
+really produces (the push payload a tick sends, decrypted by the loopback push service)."""
+from __future__ import annotations
+
+import json
+import urllib.request
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from coach.extensions import db
+from coach.models import Reminder
+from coach.push import vapid
+from coach.tick.scheduler import tick
+from pushservice import PushService
+
+from .conftest import sign_up
+
+pytestmark = pytest.mark.browser
+
+
+def api(base_url, token, method, path, body=None):
+    req = urllib.request.Request(
+        f"{base_url}{path}", method=method, data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read() or b"null")
+
+
+def page_token(page):
+    return page.evaluate("""() => new Promise((resolve) => {
+        const req = indexedDB.open('coach');
+        req.onsuccess = () => {
+          const get = req.result.transaction('kv').objectStore('kv').get('token');
+          get.onsuccess = () => resolve(get.result);
+        };
+    })""")
+
+
+@pytest.fixture
+def server_push(server_app, base_url):
+    """The live app sending to a loopback push service, its links naming the live origin."""
+    saved = {k: server_app.config.get(k) for k in ("COACH_PUBLIC_URL", "COACH_PUSH_INSECURE_HOSTS")}
+    server_app.config.update(COACH_PUBLIC_URL=base_url, COACH_PUSH_INSECURE_HOSTS=["127.0.0.1"])
+    with server_app.app_context():
+        key = vapid.public_key(vapid.load(server_app))
+    with PushService(app_server_key=key) as service:
+        yield service
+        assert service.errors == [], service.errors
+    server_app.config.update(saved)
+
+
+def reminder_payload(server_app, base_url, push, token, routine):
+    """Subscribe a loopback device, add a reminder, run the tick at its time: the decrypted
+    payload exactly as the server sent it."""
+    device = push.device()
+    api(base_url, token, "POST", "/api/push/subscriptions", device.subscription())
+    rid = api(base_url, token, "POST", "/api/reminders",
+              {"local_time": "07:30", "weekdays": list(range(7)), "routine": routine, "enabled": True})["id"]
+    with server_app.app_context():
+        due = db.session.scalar(select(Reminder.next_fire_at).where(Reminder.id == rid))
+        tick(due + timedelta(seconds=1))
+        db.session.remove()
+    sent = push.delivered_to(device)
+    assert len(sent) == 1
+    return sent[0].payload
+
+
+def the_worker(context, page, base_url):
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
+    return next(w for w in context.service_workers if w.url == f"{base_url}/sw.js")
+
+
+def show_push(context, page, base_url, payload):
+    """Deliver the payload to the real worker's push handler; return its notification's data."""
+    cdp = context.new_cdp_session(page)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    mine = []
+    for _ in range(50):
+        mine = [r for r in registrations if r["scopeURL"] == f"{base_url}/" and not r.get("isDeleted")]
+        if mine:
+            break
+        page.wait_for_timeout(100)
+    cdp.send("ServiceWorker.deliverPushMessage",
+             {"origin": base_url, "registrationId": mine[0]["registrationId"], "data": json.dumps(payload)})
+    for _ in range(50):
+        shown = page.evaluate("""() => navigator.serviceWorker.ready.then((reg) => reg.getNotifications())
+            .then((list) => list.map((n) => ({ title: n.title, url: n.data && n.data.url })))""")
+        if shown:
+            return shown
+        page.wait_for_timeout(100)
+    raise AssertionError("no notification shown")
+
+
+# The tap, through the worker's own notificationclick listener. Headless Chromium cannot tap a
+# system notification, and only a real tap lends the worker the right to focus or open a
+# window; so focus() is allowed and openWindow() records the url it is asked to open (the
+# test then opens that url, as the phone would).
+TAP = """async () => {
+  const opened = [];
+  WindowClient.prototype.focus = async function focus() { return this; };
+  Object.defineProperty(self.clients, 'openWindow', { configurable: true, value: async (url) => { opened.push(url); return null; } });
+  const [n] = await self.registration.getNotifications();
+  const ev = new NotificationEvent('notificationclick', { notification: n });
+  let work = null;
+  Object.defineProperty(ev, 'waitUntil', { value: (p) => { work = p; } });
+  self.dispatchEvent(ev);
+  await work;
+  return opened;
+}"""
+
+
+def test_tapping_a_reminder_opens_its_routine(persistent, base_url, server_app, server_push, console):
+    context, page = persistent
+    context.grant_permissions(["notifications"], origin=base_url)
+    sign_up(page, base_url)
+    payload = reminder_payload(server_app, base_url, server_push, page_token(page), "box")
+    assert payload["routine"] == "box"
+    worker = the_worker(context, page, base_url)
+
+    # A window is open (on another screen): the tap brings it to the routine's start.
+    page.goto(f"{base_url}/#/history")
+    page.locator("h1", has_text="History").wait_for()
+    show_push(context, page, base_url, payload)
+    assert worker.evaluate(TAP) == []
+    page.locator("h1", has_text="Box breathing").wait_for()
+    assert page.evaluate("() => location.hash") == "#/run/box"
+    page.get_by_role("button", name="Continue").wait_for()
+
+    # No window open: the worker opens the routine's page.
+    page.goto(f"{base_url}/#/")
+    page.locator("h1", has_text="Good").wait_for()
+    show_push(context, page, base_url, payload)
+    opened = worker.evaluate(TAP.replace("self.clients, 'openWindow'", "self.clients, 'openWindow'")
+                             .replace("const [n] =", "self.clients.matchAll = async () => []; const [n] ="))
+    assert opened == [f"{base_url}/#/run/box"]
+    fresh = context.new_page()
+    fresh.goto(opened[0])
+    fresh.locator("h1", has_text="Box breathing").wait_for()
+    fresh.get_by_role("button", name="Continue").wait_for()
+    console.assert_clean()
