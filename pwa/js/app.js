@@ -101,10 +101,12 @@ async function start() {
   onSignedOut(() => { toast('Please log in again.'); route(); });
   await loadToken();
   await recoverInterrupted().catch(() => {});
-  window.addEventListener('hashchange', route);
-  await route();
+  // The outbox, the worker (and its tap listener) start before the first screen: a screen
+  // such as a routine can take the whole session, and must not hold them back.
   outbox.start();
   registerWorker();
+  window.addEventListener('hashchange', route);
+  await route();
 }
 
 start();

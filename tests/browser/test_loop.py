@@ -16,6 +16,7 @@ from coach.tick.scheduler import tick
 from pushservice import PushService
 
 from .conftest import sign_up
+from .test_pwa import server_sessions, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -135,11 +136,43 @@ def test_tapping_a_reminder_opens_its_routine(persistent, base_url, server_app, 
     page.goto(f"{base_url}/#/")
     page.locator("h1", has_text="Good").wait_for()
     show_push(context, page, base_url, payload)
-    opened = worker.evaluate(TAP.replace("self.clients, 'openWindow'", "self.clients, 'openWindow'")
-                             .replace("const [n] =", "self.clients.matchAll = async () => []; const [n] ="))
+    opened = worker.evaluate(TAP.replace("const [n] =", "self.clients.matchAll = async () => []; const [n] ="))
     assert opened == [f"{base_url}/#/run/box"]
     fresh = context.new_page()
     fresh.goto(opened[0])
     fresh.locator("h1", has_text="Box breathing").wait_for()
     fresh.get_by_role("button", name="Continue").wait_for()
+    console.assert_clean()
+
+
+def test_opening_the_app_straight_onto_a_routine_still_sends_the_outbox(phone, base_url, server_app, console):
+    """The outbox, the worker and the tap listener start at launch, not after the first
+    screen is done: a session waiting on the phone is sent while a routine's start shows."""
+    page = phone
+    email = sign_up(page, base_url)
+    waiting = "7b0c8a52-3f57-4c4e-9a8e-1d2f3a4b5c6d"
+    page.evaluate("""(uuid) => new Promise((resolve, reject) => {
+        const req = indexedDB.open('coach');
+        req.onsuccess = () => {
+          const db = req.result;
+          const kv = db.transaction('kv').objectStore('kv').get('userId');
+          kv.onsuccess = () => {
+            const t = db.transaction('sessions', 'readwrite');
+            t.objectStore('sessions').put({
+              uuid, routine: 'extended-exhale', name: 'Extended exhale', state: 'done', sync: 'pending', owner: kv.result,
+              started_at: new Date(Date.now() - 600000).toISOString(), ended_at: new Date(Date.now() - 300000).toISOString(),
+              completed_cycles: 30, pre: { mood: 4, anxiety: 6, energy: 4 },
+            });
+            t.oncomplete = () => resolve();
+            t.onerror = () => reject(t.error);
+          };
+        };
+    })""", waiting)
+    page.goto(f"{base_url}/#/run/box")
+    page.reload()
+    page.get_by_role("button", name="Continue").wait_for()
+    wait_for(lambda: any(r["uuid"] == waiting for r in server_sessions(server_app, email)), timeout=8,
+             what="the waiting session sent while the routine's start screen shows")
+    assert page.evaluate("() => navigator.serviceWorker.getRegistration().then((r) => !!r)")
+    assert page.get_by_role("button", name="Continue").is_visible()
     console.assert_clean()
