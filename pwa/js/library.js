@@ -2,9 +2,8 @@
 // cautions and steps, and a start button.
 import { h, fmtDuration, errorBox } from './ui.js';
 import { getCached } from './api.js';
-import { WORDS, cycleMs, needsWaterWarning } from './plan.js';
-import { kindWord, loadRoutine } from './routines.js';
-import { waterWarning } from './session.js';
+import { WORDS, cycleMs } from './plan.js';
+import { kindWord, loadRoutine, waterWarning } from './routines.js';
 
 const FILTERS = [['', 'All'], ['breathing', 'Breathing'], ['cold', 'Cold'], ['combined', 'Combined']];
 
@@ -58,7 +57,7 @@ export async function routineDetail(slug, view) {
     routine.goal ? h('p.lead', routine.goal) : null,
     routine.summary ? h('p', routine.summary) : null,
     h('p.muted', `${fmtDuration(totalSeconds(routine))} · ${routine.cycles} × ${fmtDuration(cycleMs(routine) / 1000)}`),
-    needsWaterWarning(routine) ? waterWarning() : null,
+    waterWarning(routine),
     h('div.actions', h('a.button.primary', { href: `#/run/${encodeURIComponent(routine.slug)}` }, 'Start')),
     routine.cautions?.length ? h('div.card', h('h2', 'Cautions'), h('ul.cautions', routine.cautions.map((c) => h('li', c)))) : null,
     routine.evidence ? h('div.card', h('h2', 'What the evidence says'), h('p', routine.evidence)) : null,

@@ -2,10 +2,10 @@
 // routine → post rating with a note → a short result. The session is written to IndexedDB
 // before anything is sent, and sent again (same uuid) when the post rating is added.
 import { h, fmtDuration, signed, errorBox, toast, hooks } from './ui.js';
-import { loadRoutine, kindWord } from './routines.js';
+import { loadRoutine, kindWord, waterWarning } from './routines.js';
 import { kv, sessions } from './store.js';
 import { save, sync } from './outbox.js';
-import { plan, cycleMs, cyclesForMinutes, needsWaterWarning } from './plan.js';
+import { plan, cycleMs, cyclesForMinutes } from './plan.js';
 import { pacerView, toggle } from './pacer.js';
 import { Cues } from './cues.js';
 import { ratingView } from './rating.js';
@@ -14,7 +14,6 @@ import { coldGuide, coldSeconds, waterInput, withColdSeconds } from './cold.js';
 import { verdict, gateScreen, gateCard, screeningStatus, routineNames } from './gate.js';
 import { isSlowBreathing, gentleCard, withoutOverBreathing } from './gentle.js';
 
-export const WATER_WARNING = 'Never in or near water, never while driving; seated or lying down.';
 let active = null;
 
 /** The router calls this when the user navigates away mid-routine: save what was done. */
@@ -185,7 +184,6 @@ function introView(view, routine, prefs, planned, gentle) {
     const water = isCold ? waterInput() : null;
     const sound = toggle('Sound', prefs.sound, (on) => { prefs.sound = on; });
     const vibration = navigator.vibrate ? toggle('Vibration', prefs.vibration, (on) => { prefs.vibration = on; }) : null;
-    const warn = needsWaterWarning(routine);
     const all = routine.cautions || []; // the server adds the standard ones by rule
     const cautions = gentle ? withoutOverBreathing(all) : all;
 
@@ -195,7 +193,7 @@ function introView(view, routine, prefs, planned, gentle) {
       routine.summary ? h('p.lead', routine.summary) : null,
       length,
       planned.cold ? h('p', `Today’s step in your plan: ${fmtDuration(planned.cold)} of cold in all.`) : null,
-      warn ? waterWarning() : null,
+      waterWarning(routine),
       gentle,
       cautions.length ? h('div.card', h('h2', 'Before you start'), h('ul.cautions', cautions.map((c) => h('li', c)))) : null,
       minutesSelect ? h('div.field', h('label', { htmlFor: 'length' }, 'Length'), minutesSelect) : null,
@@ -205,11 +203,6 @@ function introView(view, routine, prefs, planned, gentle) {
         h('button.primary', { type: 'button', onclick: () => resolve({ cycles, water_temp_c: water?.value(), sound: prefs.sound, vibration: prefs.vibration }) }, 'Continue'),
         h('a.button.link', { href: `#/routine/${encodeURIComponent(routine.slug)}`, onclick: () => resolve(null) }, 'Back'))));
   });
-}
-
-/** The one safety line every breath-hold and cold routine shows before it starts. */
-export function waterWarning() {
-  return h('div.warning', { role: 'note' }, h('strong', 'Breath holds and fast breathing: '), WATER_WARNING);
 }
 
 function resultView(view, routine, record, pre, post, outcome) {

@@ -176,3 +176,70 @@ def test_opening_the_app_straight_onto_a_routine_still_sends_the_outbox(phone, b
     assert page.evaluate("() => navigator.serviceWorker.getRegistration().then((r) => !!r)")
     assert page.get_by_role("button", name="Continue").is_visible()
     console.assert_clean()
+
+
+NOSE_OR_HOLD = ("nose", "hold your breath", "breath hold", "hold the breath")
+
+
+def test_cold_face_shows_its_own_cue_at_every_phase_and_its_own_water_rule(phone, base_url, console):
+    page = phone
+    page.clock.install()
+    sign_up(page, base_url)
+    page.goto(f"{base_url}/#/run/cold-face")
+    page.get_by_role("button", name="Continue").wait_for()
+    intro = page.locator("#view").inner_text()
+    assert "Never hold your breath with your face in the water." in intro
+    assert "Breath holds and fast breathing" not in intro
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Skip and start").click()
+    page.locator(".pacer").wait_for()
+
+    cue = page.locator(".phase-cue")
+    word = page.locator(".phase-word")
+    # (seconds since start, the word, the cue): prepare 60 s, dips of 30 s with 30 s rests.
+    expected = [
+        (1, "Get ready", "Fill a bowl with 10–15 °C water (add ice if needed). Sit at a table, towel and snorkel ready."),
+        (61, "Cold", "Face in up to the temples; breathe slowly through the snorkel."),
+        (67, "Cold", "Face in up to the temples; breathe slowly through the snorkel."),
+        (73, "Cold", "Face in up to the temples; breathe slowly through the snorkel."),
+        (89, "Cold", "Face in up to the temples; breathe slowly through the snorkel."),
+        (95, "Rest", "Lift out, breathe normally, dry your eyes."),
+        (126, "Cold", "Face in again; slow, easy breaths through the snorkel."),
+        (137, "Cold", "Face in again; slow, easy breaths through the snorkel."),
+        (185, "Cold", "Last dip; slow, easy breaths."),
+        (196, "Cold", "Last dip; slow, easy breaths."),
+        (215, "Rest", "Done. Dry your face and sit quietly for a minute."),
+    ]
+    now = 0
+    for at, want_word, want_cue in expected:
+        page.clock.run_for((at - now) * 1000)
+        now = at
+        got = (word.inner_text(), cue.inner_text())
+        assert got == (want_word, want_cue), f"at {at} s: {got}"
+        assert not any(w in got[1].lower() for w in NOSE_OR_HOLD), f"at {at} s: {got[1]}"
+    console.assert_clean()
+
+
+def test_the_water_free_cold_routine_and_each_routines_water_rule(phone, base_url, console):
+    page = phone
+    sign_up(page, base_url)
+    page.goto(f"{base_url}/#/routine/cold-cloth")
+    page.locator("h1", has_text="Cold cloth on the face").wait_for()
+    text = page.locator("#view").inner_text()
+    assert "Jungmann et al. 2018" in text and "no water" in text.lower()
+    assert "in or near water" not in text and "face in the water" not in text
+    rules = {
+        "cold-shower": "In cold water, keep breathing slowly",
+        "cold-plunge": "In cold water, keep breathing slowly",
+        "4-7-8": "Breath holds and fast breathing: Never in or near water",
+        "power-breathing": "Breath holds and fast breathing: Never in or near water",
+    }
+    for slug, rule in rules.items():
+        page.goto(f"{base_url}/#/routine/{slug}")
+        page.locator(".warning").first.wait_for()
+        warning = page.locator(".warning").first.inner_text()
+        assert rule in warning, (slug, warning)
+    page.goto(f"{base_url}/#/routine/resonance")
+    page.locator("h1", has_text="Resonance").wait_for()
+    assert page.locator(".warning").count() == 0
+    console.assert_clean()
