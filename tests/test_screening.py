@@ -166,8 +166,9 @@ def test_check_after_answering():
 
 
 def test_check_a_reason_without_doctor_advice_gets_it():
-    routine = {"slug": "my-cold", "builtin": False, "requires_screening": True,
-               "blocked_by": [{"answer": "pregnancy", "reason": "You told us you are pregnant; leave this one out for now."}]}
+    # A person's own cold routine is screened like the cold plunge, whose pregnancy reason
+    # names no doctor.
+    routine = {"slug": "my-cold", "builtin": False, "kind": "cold", "phases": [{"action": "cold", "seconds": 60}]}
     reason = screening.check(_user(_stored(["pregnancy"])), routine)
     assert reason.startswith("You told us you are pregnant") and reason.endswith(screening.DOCTOR)
 
@@ -179,7 +180,9 @@ def test_check_trusts_the_catalogue_over_a_callers_copy_of_a_builtin():
 
 
 def test_check_custom_routines_follow_their_own_rules():
-    custom = {"slug": "evening", "builtin": False, "requires_screening": False, "blocked_by": []}
+    # Gentle phases: no screening, whatever the dict claims; its phases decide.
+    custom = {"slug": "evening", "builtin": False, "kind": "breathing", "requires_screening": True,
+              "phases": [{"action": "inhale", "seconds": 4}, {"action": "exhale", "seconds": 6}]}
     assert screening.check(_user(), custom) is None
     assert screening.check(_user(_stored(["heart_condition"])), custom) is None
 
