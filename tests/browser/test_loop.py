@@ -15,7 +15,7 @@ from coach.push import vapid
 from coach.tick.scheduler import tick
 from pushservice import PushService
 
-from .conftest import sign_up
+from .conftest import PHONE, sign_up
 from .test_pwa import server_sessions, wait_for
 
 pytestmark = pytest.mark.browser
@@ -243,3 +243,44 @@ def test_the_water_free_cold_routine_and_each_routines_water_rule(phone, base_ur
     page.locator("h1", has_text="Resonance").wait_for()
     assert page.locator(".warning").count() == 0
     console.assert_clean()
+
+
+def add_reminder(page, time="06:45"):
+    page.get_by_role("button", name="Add a reminder").click()
+    page.get_by_label("Time").fill(time)
+    page.get_by_role("button", name="Add reminder").click()
+    page.locator("li.reminder").first.wait_for()
+
+
+def test_turning_on_notifications_never_spins_forever(browser, base_url, console):
+    """No service worker can start (private mode, blocked): `serviceWorker.ready` never
+    settles. The button gives up, says so in plain words, and reminders say they cannot
+    reach this phone."""
+    context = browser.new_context(**PHONE, service_workers="block")
+    context.grant_permissions(["notifications"], origin=base_url)
+    page = console.attach(context.new_page())
+    page.clock.install()
+    sign_up(page, base_url)
+    page.goto(f"{base_url}/#/reminders")
+    button = page.get_by_role("button", name="Turn on notifications")
+    button.click()
+    page.clock.run_for(25_000)
+    page.get_by_text("did not answer in time", exact=False).wait_for()
+    assert page.get_by_role("button", name="Turn on notifications").is_enabled()
+    add_reminder(page)
+    assert "Will not reach this phone" in page.locator("li.reminder").first.inner_text()
+    context.close()
+    console.assert_clean()
+
+
+def test_turning_on_notifications_offline_says_so(phone, base_url, console):
+    page = phone
+    page.context.grant_permissions(["notifications"], origin=base_url)
+    sign_up(page, base_url)
+    page.goto(f"{base_url}/#/reminders")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
+    page.context.set_offline(True)
+    page.get_by_role("button", name="Turn on notifications").click()
+    page.get_by_text("No connection", exact=False).wait_for(timeout=10000)
+    page.context.set_offline(False)
+    console.errors.clear()  # the browser logs the failed fetch itself
