@@ -1,5 +1,5 @@
 """Typed SQLAlchemy 2 models, one module per area; imported here so Alembic sees them all."""
-from .practice import CustomRoutine, PracticeSession
+from .practice import CustomRoutine, PlanEnrolment, PracticeSession
 from .safety import ResonanceAssessment
 from .scheduling import DigestDelivery, PushSubscription, Reminder, ReminderDelivery, SchedulerHeartbeat
 from .types import UTCDateTime, utcnow
@@ -9,6 +9,7 @@ __all__ = [
     "AuthToken",
     "CustomRoutine",
     "DigestDelivery",
+    "PlanEnrolment",
     "PracticeSession",
     "PushSubscription",
     "Reminder",

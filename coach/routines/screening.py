@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from ..extensions import db
 from ..models import User
 from . import catalogue, risk
+from .service import list_routines
 from .schema import SCREENING_ANSWERS
 
 QUESTIONS: dict[str, str] = {
@@ -107,8 +108,6 @@ def status(user: User) -> dict:
     """What GET /api/me/screening shows: the answers and every routine screening covers, as
     cleared (may be done now), blocked (with the reason and a gentler alternative) or, before
     the questions are answered, needs_screening."""
-    from .service import list_routines
-
     answers = answers_of(user)
     routines = list_routines(user)
     by_slug = {r["slug"]: r for r in routines}
