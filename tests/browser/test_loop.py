@@ -15,7 +15,7 @@ from coach.push import vapid
 from coach.tick.scheduler import tick
 from pushservice import PushService
 
-from .conftest import PHONE, sign_up
+from .conftest import PASSWORD, PHONE, sign_up
 from .test_pwa import server_sessions, wait_for
 
 pytestmark = pytest.mark.browser
@@ -284,3 +284,36 @@ def test_turning_on_notifications_offline_says_so(phone, base_url, console):
     page.get_by_text("No connection", exact=False).wait_for(timeout=10000)
     page.context.set_offline(False)
     console.errors.clear()  # the browser logs the failed fetch itself
+
+
+def log_in(page, base_url, email):
+    page.goto(f"{base_url}/")
+    page.get_by_role("button", name="I already have an account").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.locator("h1", has_text="Good").or_(page.get_by_role("button", name="I understand")).first.wait_for()
+
+
+def test_a_plan_begun_on_one_phone_shows_on_another_and_can_be_stopped(browser, base_url, console):
+    one = console.attach(browser.new_context(**PHONE).new_page())
+    email = sign_up(one, base_url)
+    one.goto(f"{base_url}/#/plan/resonance-4-weeks")
+    one.get_by_role("button", name="Start this plan today").click()
+    one.get_by_text("Week 1 of 4").wait_for()
+
+    two = console.attach(browser.new_context(**PHONE).new_page())
+    log_in(two, base_url, email)
+    two.goto(f"{base_url}/#/plan/resonance-4-weeks")
+    two.get_by_text("Week 1 of 4").wait_for()
+    two.once("dialog", lambda d: d.accept())
+    two.get_by_role("button", name="Stop this plan").click()
+    two.get_by_role("button", name="Start this plan today").wait_for()
+
+    one.goto(f"{base_url}/#/plans")
+    one.locator("h1", has_text="Plans").wait_for()
+    one.goto(f"{base_url}/#/plan/resonance-4-weeks")
+    one.get_by_role("button", name="Start this plan today").wait_for()
+    one.context.close()
+    two.context.close()
+    console.assert_clean()
