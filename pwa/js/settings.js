@@ -114,21 +114,40 @@ function accountCard() {
     await post('/api/auth/logout').catch(() => {}); // offline: the token expires on its own
     await forget();
   }));
+  // The password and the "cannot be undone" are checked together, in one step: no question
+  // comes before the password is known to be right, and its error sits under the field.
   const password = h('input', { type: 'password', id: 'delete-password', autocomplete: 'current-password', required: true });
+  const wrong = h('p.error.field-error', { id: 'delete-password-error', role: 'alert', hidden: true });
+  const understood = h('input', { type: 'checkbox', id: 'delete-understood', required: true });
   const remove = h('button.danger', { type: 'submit' }, 'Delete my account');
+  const showWrong = (text) => {
+    wrong.textContent = text || '';
+    wrong.hidden = !text;
+    if (text) password.setAttribute('aria-invalid', 'true'); else password.removeAttribute('aria-invalid');
+  };
+  password.addEventListener('input', () => showWrong(null));
   const form = h('form', {
     onsubmit: (ev) => {
       ev.preventDefault();
+      showWrong(null);
       busy(remove, err, async () => {
-        if (!confirm('Delete your account and everything in it? This cannot be undone.')) return;
-        await del('/api/me', { password: password.value });
+        try {
+          await del('/api/me', { password: password.value });
+        } catch (e) {
+          if (e.status !== 403) throw e;
+          showWrong(e.message);
+          password.focus();
+          return;
+        }
         await forget();
       });
     },
   },
   h('p.small.muted', 'Deletes your account, sessions, routines, reminders and notifications for good.'),
-  field('Password', password),
+  h('div.field', h('label', { htmlFor: 'delete-password' }, 'Password'), password, wrong),
+  h('div.switch', understood, h('label', { htmlFor: 'delete-understood' }, 'I understand this cannot be undone')),
   remove);
+  password.setAttribute('aria-describedby', wrong.id);
   return h('div.card',
     h('h2', 'Account'),
     logout,

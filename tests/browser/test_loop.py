@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from coach.extensions import db
-from coach.models import Reminder
+from coach.models import Reminder, User
 from coach.push import vapid
 from coach.tick.scheduler import tick
 from pushservice import PushService
@@ -316,4 +316,40 @@ def test_a_plan_begun_on_one_phone_shows_on_another_and_can_be_stopped(browser, 
     one.get_by_role("button", name="Start this plan today").wait_for()
     one.context.close()
     two.context.close()
+    console.assert_clean()
+
+
+def test_delete_account_checks_the_password_before_anything_final(phone, base_url, server_app, console):
+    page = phone
+    email = sign_up(page, base_url)
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{base_url}/#/settings")
+    page.get_by_text("Delete account").click()
+    page.get_by_label("Password").fill("not my password")
+    page.get_by_label("I understand", exact=False).check()
+    page.get_by_role("button", name="Delete my account").click()
+    error = page.locator("#delete-password-error")
+    error.wait_for()
+    assert "password is not right" in error.inner_text()
+    assert dialogs == [], dialogs  # nothing asked before the password was checked
+    # The error sits next to the field, on screen, and nothing covers it.
+    field_box = page.get_by_label("Password").bounding_box()
+    box = error.bounding_box()
+    assert abs(box["y"] - (field_box["y"] + field_box["height"])) < 60
+    assert box["y"] + box["height"] <= page.viewport_size["height"]
+    toast = page.locator("#toast")
+    if toast.is_visible():
+        t = toast.bounding_box()
+        assert t["y"] >= box["y"] + box["height"] or t["y"] + t["height"] <= box["y"]
+    assert page.get_by_label("Password").get_attribute("aria-invalid") == "true"
+
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Delete my account").click()
+    page.get_by_role("button", name="Create account").wait_for()
+    assert dialogs == []
+    with server_app.app_context():
+        assert db.session.scalar(select(User).where(User.email == email)) is None
+        db.session.remove()
+    console.errors[:] = [e for e in console.errors if "403" not in e]  # the refused DELETE, logged by the browser
     console.assert_clean()

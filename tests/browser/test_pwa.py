@@ -379,7 +379,7 @@ def test_settings_export_then_delete_the_account(phone, base_url, server_app, co
 
     page.get_by_text("Delete account").click()
     page.get_by_label("Password").fill(PASSWORD)
-    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_label("I understand this cannot be undone").check()
     page.get_by_role("button", name="Delete my account").click()
     page.get_by_role("button", name="Create account").wait_for()
     with server_app.app_context():
