@@ -3,7 +3,7 @@
 // caching that never touches /api/, and the push, notificationclick and
 // pushsubscriptionchange handlers. VERSION is a digest of the shell: scripts/pwa_version.py.
 importScripts('/js/idb.js'); // the IndexedDB layout, shared with js/store.js
-const VERSION = 'coach-6bdc208d';
+const VERSION = 'coach-245c0a15';
 const SHELL = [
   '/',
   '/manifest.webmanifest',
@@ -38,6 +38,7 @@ const SHELL = [
   '/js/store.js',
   '/js/ui.js',
   '/js/whathelps.js',
+  '/js/zone.js',
   '/icons/apple-touch-icon.png',
   '/icons/icon-192.png',
   '/icons/icon-512.png',

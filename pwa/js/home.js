@@ -8,6 +8,7 @@ import { pending } from './outbox.js';
 import { allowed, screeningStatus } from './gate.js';
 import { careCard } from './care.js';
 import { activePlan } from './plans.js';
+import { zoneQuestion } from './zone.js';
 
 function greeting() {
   const hour = new Date().getHours();
@@ -40,12 +41,13 @@ export function suggestion(rec, routines, status) {
 }
 
 export async function home(view) {
-  const [insights, list, last, local, status] = await Promise.all([
+  const [insights, list, last, local, status, me] = await Promise.all([
     getCached('/api/insights?days=90').then((r) => r.data).catch(() => null),
     getCached('/api/routines').then((r) => r.data).catch(() => []),
     kv.get('lastRoutine'),
     sessions.all(),
     screeningStatus(),
+    getCached('/api/me').then((r) => r.data).catch(() => null),
   ]);
   const routines = Array.isArray(list) ? list : [];
   const s = suggestion(insights?.recommendation, routines, status);
@@ -53,11 +55,13 @@ export async function home(view) {
   const waiting = pending(local, await kv.get('userId')).length;
   const streak = totals.streak_days || 0;
   const again = last && allowed(routines.find((r) => r.slug === last.slug) || last.slug, status) ? last : null;
-  const [care, plan] = await Promise.all([insights?.care?.show ? careCard() : null, activePlan().catch(() => null)]);
+  const [care, plan, zone] = await Promise.all([
+    insights?.care?.show ? careCard() : null, activePlan().catch(() => null), zoneQuestion(me)]);
 
   view.mount(h('section.screen.home',
     h('h1', greeting()),
     care,
+    zone,
     s ? h('div.card.suggest',
       h('p.eyebrow', 'Today’s suggestion'),
       s.routine ? h('h2', s.routine.name) : null,

@@ -3,8 +3,8 @@
 import { h, field, errorBox, busy } from './ui.js';
 import { post, get, setToken } from './api.js';
 import { kv, cachePut } from './store.js';
+import { deviceZone } from './zone.js';
 
-export const deviceZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
 export function isIOS() {
   return /iPhone|iPad|iPod/.test(navigator.userAgent) || (navigator.platform === 'MacIntel' && navigator.maxTouchPoints > 1);

@@ -4,6 +4,7 @@ import { h, errorBox, busy, WEEKDAYS, field, toast } from './ui.js';
 import { getCached, patch, post, del, request, setToken } from './api.js';
 import { clearAll, sessions } from './store.js';
 import { pending, sync } from './outbox.js';
+import { zoneCard } from './zone.js';
 
 export async function settings(view) {
   const err = errorBox();
@@ -17,8 +18,9 @@ export async function settings(view) {
   }
   view.mount(h('section.screen.settings',
     h('h1', 'Settings'),
-    h('p.muted', `${me.email} · ${me.timezone}`),
+    h('p.muted', me.email),
     digestCard(me),
+    zoneCard(me),
     resonanceCard(me),
     h('div.card', h('h2', 'Reminders and safety'),
       h('div.actions',

@@ -353,3 +353,36 @@ def test_delete_account_checks_the_password_before_anything_final(phone, base_ur
         db.session.remove()
     console.errors[:] = [e for e in console.errors if "403" not in e]  # the refused DELETE, logged by the browser
     console.assert_clean()
+
+
+def test_time_zone_can_be_changed_and_a_new_zone_is_asked_about_once(browser, base_url, server_app, console):
+    context = browser.new_context(**PHONE, timezone_id="Europe/London")
+    page = console.attach(context.new_page())
+    email = sign_up(page, base_url)
+    token = page_token(page)
+
+    # Settings offers the zone.
+    page.goto(f"{base_url}/#/settings")
+    page.get_by_label("Time zone").select_option("Asia/Tokyo")
+    page.get_by_role("button", name="Save time zone").click()
+    page.get_by_text("Reminders and the weekly email now follow Asia/Tokyo", exact=False).wait_for()
+    assert api(base_url, token, "GET", "/api/me")["timezone"] == "Asia/Tokyo"
+
+    # The phone is in London, the account in Tokyo: Home asks, once.
+    page.goto(f"{base_url}/#/")
+    ask = page.get_by_role("button", name="Move them to Europe/London")
+    ask.wait_for()
+    ask.click()
+    page.get_by_text("now follow Europe/London", exact=False).wait_for()
+    assert api(base_url, token, "GET", "/api/me")["timezone"] == "Europe/London"
+
+    api(base_url, token, "PATCH", "/api/me", {"timezone": "America/New_York"})
+    page.reload()
+    page.get_by_role("button", name="Keep America/New_York").click()
+    page.reload()
+    page.locator("h1", has_text="Good").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("button", name="Move them to Europe/London").count() == 0
+    assert api(base_url, token, "GET", "/api/me")["timezone"] == "America/New_York"
+    context.close()
+    console.assert_clean()
