@@ -77,6 +77,7 @@ function registerWorker() {
   });
   const prompt = (worker) => toast('A new version of the coach is ready.', {
     label: 'Update',
+    sticky: true,
     run: () => { reloading = true; worker.postMessage({ type: 'skip-waiting' }); },
   });
   navigator.serviceWorker.register('/sw.js', { scope: '/' }).then((reg) => {

@@ -52,6 +52,7 @@ let turn = 0;
  * for work that is not drawing (a timer, a listener).
  */
 export function openView() {
+  if (!document.getElementById('toast')?.dataset.sticky) hideToast();
   const mine = ++turn;
   const at = location.hash;
   const current = () => mine === turn && location.hash === at;
@@ -84,13 +85,27 @@ export function announce(text) {
 }
 
 let toastTimer;
+/**
+ * A short message at the foot of the screen. `action` {label, run, timeout?, sticky?} adds a
+ * button; without `timeout` an action's toast stays until tapped. A toast belongs to the
+ * screen it was shown on: the next screen hides it, unless it is `sticky` (the update prompt).
+ */
 export function toast(text, action) {
   const box = document.getElementById('toast');
   box.replaceChildren(h('span', text));
-  if (action) box.append(h('button.link', { type: 'button', onclick: () => { box.hidden = true; action.run(); } }, action.label));
+  if (action) box.append(h('button.link', { type: 'button', onclick: () => { hideToast(); action.run(); } }, action.label));
   box.hidden = false;
+  box.dataset.sticky = action?.sticky ? 'true' : '';
+  document.body.classList.add('toasting');
   clearTimeout(toastTimer);
-  if (!action) toastTimer = setTimeout(() => { box.hidden = true; }, 5000);
+  const ms = action ? action.timeout : 5000;
+  if (ms) toastTimer = setTimeout(hideToast, ms);
+}
+
+function hideToast() {
+  const box = document.getElementById('toast');
+  if (box) box.hidden = true;
+  document.body.classList.remove('toasting');
 }
 
 /** A paragraph that shows an error sentence where a form can see it. */

@@ -3,7 +3,9 @@ really produces (the push payload a tick sends, decrypted by the loopback push s
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -385,4 +387,66 @@ def test_time_zone_can_be_changed_and_a_new_zone_is_asked_about_once(browser, ba
     assert page.get_by_role("button", name="Move them to Europe/London").count() == 0
     assert api(base_url, token, "GET", "/api/me")["timezone"] == "America/New_York"
     context.close()
+    console.assert_clean()
+
+
+def server_session(base_url, token, uuid_):
+    try:
+        return api(base_url, token, "GET", f"/api/sessions/{uuid_}")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 404
+        return None
+
+
+def test_history_marks_short_sessions_edits_ratings_and_deletes_with_undo(phone, base_url, console):
+    page = phone
+    page.clock.install()
+    sign_up(page, base_url)
+    token = page_token(page)
+    short, full = str(uuid.uuid4()), str(uuid.uuid4())
+    api(base_url, token, "PUT", f"/api/sessions/{short}", {
+        "routine": "box", "started_at": "2026-11-30T07:00:00+00:00", "ended_at": "2026-11-30T07:00:05+00:00",
+        "completed_cycles": 0})
+    api(base_url, token, "PUT", f"/api/sessions/{full}", {
+        "routine": "resonance", "started_at": "2026-11-30T18:00:00+00:00", "ended_at": "2026-11-30T18:10:00+00:00",
+        "completed_cycles": 60, "pre": {"mood": 4, "anxiety": 6, "energy": 3}, "post": {"mood": 6, "anxiety": 3, "energy": 4}})
+    page.goto(f"{base_url}/#/history")
+    short_item = page.locator(f'li.session[data-uuid="{short}"]')
+    full_item = page.locator(f'li.session[data-uuid="{full}"]')
+    short_item.wait_for()
+    assert "Short: under a minute" in short_item.inner_text()
+    assert "Short" not in full_item.inner_text()
+
+    # Edit the ratings and the note.
+    full_item.get_by_role("button", name="Edit").click()
+    full_item.get_by_label("Mood").nth(1).select_option("8")
+    full_item.get_by_label("Note").fill("Warm hands after")
+    full_item.get_by_role("button", name="Save changes").click()
+    for _ in range(50):
+        got = server_session(base_url, token, full)
+        if got["post"]["mood"] == 8:
+            break
+        page.clock.run_for(200)
+    assert got["post"] == {"mood": 8, "anxiety": 3, "energy": 4, "note": "Warm hands after"}
+    assert got["pre"]["mood"] == 4
+
+    # Delete, undo: still there.
+    short_item.get_by_role("button", name="Delete").click()
+    assert short_item.count() == 0
+    page.get_by_role("button", name="Undo").click()
+    short_item.wait_for()
+    page.clock.run_for(10_000)
+    assert server_session(base_url, token, short) is not None
+
+    # Delete for good.
+    short_item.get_by_role("button", name="Delete").click()
+    page.clock.run_for(7_000)
+    for _ in range(50):
+        if server_session(base_url, token, short) is None:
+            break
+        page.clock.run_for(200)
+    assert server_session(base_url, token, short) is None
+    page.reload()
+    full_item.wait_for()
+    assert short_item.count() == 0
     console.assert_clean()
