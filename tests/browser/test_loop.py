@@ -28,8 +28,12 @@ def api(base_url, token, method, path, body=None):
         f"{base_url}{path}", method=method, data=None if body is None else json.dumps(body).encode(),
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read() or b"null")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        exc.msg = f"{exc.msg} {method} {path}: {exc.read().decode(errors='replace')}"
+        raise
 
 
 def page_token(page):
