@@ -124,6 +124,7 @@ TAP = """async () => {
 def test_tapping_a_reminder_opens_its_routine(persistent, base_url, server_app, server_push, console):
     context, page = persistent
     context.grant_permissions(["notifications"], origin=base_url)
+    page.clock.install()
     sign_up(page, base_url)
     payload = reminder_payload(server_app, base_url, server_push, page_token(page), "box")
     assert payload["routine"] == "box"
@@ -136,7 +137,23 @@ def test_tapping_a_reminder_opens_its_routine(persistent, base_url, server_app, 
     assert worker.evaluate(TAP) == []
     page.locator("h1", has_text="Box breathing").wait_for()
     assert page.evaluate("() => location.hash") == "#/run/box"
-    page.get_by_role("button", name="Continue").wait_for()
+    # The whole session, from the tap to the saved rating.
+    page.get_by_label("Length").select_option("2")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Skip and start").click()
+    page.locator(".pacer").wait_for()
+    page.clock.run_for(125_000)
+    page.get_by_role("heading", name="How do you feel now?").wait_for()
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="Well done").wait_for()
+    token = page_token(page)
+    for _ in range(50):
+        listed = api(base_url, token, "GET", "/api/sessions")
+        items = listed["items"] if isinstance(listed, dict) else listed
+        if items:
+            break
+        page.clock.run_for(200)
+    assert [x["routine"] for x in items] == ["box"]
 
     # No window open: the worker opens the routine's page.
     page.goto(f"{base_url}/#/")
