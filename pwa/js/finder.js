@@ -124,7 +124,11 @@ function introView(screen) {
             type: 'button',
             onclick: () => resolve({ minutes: Number(length.querySelector('input:checked').value), strap, sound: prefs.sound, vibration: prefs.vibration }),
           }, 'Begin'),
-          h('a.button.link', { href: '#/settings', onclick: () => { strap?.disconnect(); resolve(null); } }, 'Not now'))));
+          h('button.link', {
+            type: 'button',
+            // Back to wherever the finder was opened from (Home, Settings, the library).
+            onclick: () => { strap?.disconnect(); resolve(null); if (history.length > 1) history.back(); else location.hash = '#/'; },
+          }, 'Not now'))));
     })();
   });
 }

@@ -1,6 +1,6 @@
 // History: every session (those still on the phone marked as such), mood before vs after,
 // the change per routine with its confidence interval, practice days, retention per round.
-import { h, fmtDate, fmtTime, fmtDuration, errorBox, busy, toast, localDay } from './ui.js';
+import { h, fmtDate, fmtTime, sayDuration, errorBox, busy, toast, localDay, count } from './ui.js';
 import { getCached, del } from './api.js';
 import { kv, sessions as localSessions } from './store.js';
 import { events, save } from './outbox.js';
@@ -53,7 +53,7 @@ export async function history(view) {
   if (insights?.care?.show) body.prepend(await careCard());
   const totals = insights?.totals;
   if (totals) {
-    body.append(h('p.lead', `${totals.sessions} sessions, ${Math.round(totals.minutes)} minutes in the last 90 days. Streak: ${totals.streak_days} day${totals.streak_days === 1 ? '' : 's'}.`));
+    body.append(h('p.lead', `${count(totals.sessions, 'session')}, ${count(Math.round(totals.minutes), 'minute')} in the last 90 days. Streak: ${count(totals.streak_days, 'day')}.`));
   }
 
   const rated = all.filter((x) => x.pre?.mood !== undefined && x.post?.mood !== undefined).slice(0, 30).reverse();
@@ -97,7 +97,7 @@ function sessionItem(x, name, owner) {
   item.append(
     h('div.session-head', h('span.session-name', name), h('span.muted', `${fmtDate(x.started_at)} ${fmtTime(x.started_at)}`)),
     h('div.session-meta',
-      secs !== null ? h('span', fmtDuration(secs)) : null,
+      secs !== null ? h('span', sayDuration(secs)) : null,
       mood ? h('span', mood) : null,
       x.details?.retention_seconds?.length ? h('span', `Holds: ${x.details.retention_seconds.map((v) => `${v.toFixed(0)} s`).join(', ')}`) : null,
       x.details?.water_temp_c !== undefined ? h('span', `Water ${x.details.water_temp_c} °C`) : null),

@@ -1,7 +1,7 @@
 // Home: care first when recent ratings were very low, then today's suggestion (never a
 // routine the safety screening does not allow), the streak, the plan in progress, and a
 // one-tap start of the last routine.
-import { h } from './ui.js';
+import { h, plural, count } from './ui.js';
 import { getCached } from './api.js';
 import { kv, sessions } from './store.js';
 import { pending } from './outbox.js';
@@ -69,11 +69,11 @@ export async function home(view) {
       s.routine ? h('a.button.primary', { href: `#/run/${encodeURIComponent(s.routine.slug)}` }, `Start ${s.routine.name}`) : null) : null,
     plan,
     h('div.stats',
-      stat(String(streak), streak === 1 ? 'day in a row' : 'days in a row'),
-      stat(String(totals.sessions ?? 0), 'sessions'),
-      stat(String(Math.round(totals.minutes ?? 0)), 'minutes')),
+      stat(String(streak), `${plural(streak, 'day')} in a row`),
+      stat(String(totals.sessions ?? 0), plural(totals.sessions ?? 0, 'session')),
+      stat(String(Math.round(totals.minutes ?? 0)), plural(Math.round(totals.minutes ?? 0), 'minute'))),
     again ? h('a.button.secondary.wide', { href: `#/run/${encodeURIComponent(again.slug)}` }, `Again: ${again.name}`) : null,
-    waiting ? h('p.muted', `${waiting} session${waiting > 1 ? 's' : ''} saved on this phone, waiting to be sent.`) : null,
+    waiting ? h('p.muted', `${count(waiting, 'session')} saved on this phone, waiting to be sent.`) : null,
     h('nav.quick', { 'aria-label': 'More' },
       h('a.button.link', { href: '#/what-helps' }, 'What helps me'),
       h('a.button.link', { href: '#/plans' }, 'Plans'),

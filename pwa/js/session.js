@@ -1,7 +1,7 @@
 // One practice session, start to end: the routine's cautions → pre rating → the guided
 // routine → post rating with a note → a short result. The session is written to IndexedDB
 // before anything is sent, and sent again (same uuid) when the post rating is added.
-import { h, fmtDuration, signed, errorBox, toast, hooks } from './ui.js';
+import { h, s, fmtDuration, sayDuration, signed, errorBox, toast, hooks } from './ui.js';
 import { loadRoutine, kindWord, waterWarning } from './routines.js';
 import { kv, sessions } from './store.js';
 import { save, sync } from './outbox.js';
@@ -159,7 +159,7 @@ function introView(view, routine, prefs, planned, gentle) {
     const perCycle = cycleMs(routine);
     let cycles = routine.cycles;
     const length = h('p.muted');
-    const showLength = () => { length.textContent = `About ${fmtDuration((perCycle * cycles) / 1000)}`; };
+    const showLength = () => { length.textContent = `About ${sayDuration((perCycle * cycles) / 1000)}`; };
     showLength();
 
     let minutesSelect = null;
@@ -205,13 +205,33 @@ function introView(view, routine, prefs, planned, gentle) {
   });
 }
 
+const SCALES = [['Mood', 'mood'], ['Anxiety', 'anxiety'], ['Energy', 'energy']];
+
+/** Before → after for each scale, drawn as two bars (before pale, after full), with words. */
+function beforeAfter(pre, post) {
+  const W = 300, rowH = 44, L = 70;
+  const x = (v) => L + (v * (W - L - 40)) / 10;
+  const svg = s('svg', { viewBox: `0 0 ${W} ${rowH * 3}`, class: 'chart-svg before-after', role: 'img', 'aria-label': 'Before and after' });
+  SCALES.forEach(([label, key], i) => {
+    const y = i * rowH + 8;
+    svg.append(
+      s('text', { x: 0, y: y + 18, class: 'label' }, label),
+      s('rect', { x: L, y, width: Math.max(2, x(pre[key]) - L), height: 12, rx: 6, class: 'bar-pre' }),
+      s('rect', { x: L, y: y + 16, width: Math.max(2, x(post[key]) - L), height: 12, rx: 6, class: 'bar-post' }),
+      s('text', { x: x(Math.max(pre[key], post[key])) + 6, y: y + 24, class: 'axis' }, `${pre[key]} → ${post[key]}`));
+  });
+  const parts = SCALES.map(([label, key], i) => `${i ? label.toLowerCase() : label} ${signed(post[key] - pre[key])}`);
+  const calmer = post.anxiety < pre.anxiety;
+  return h('figure.chart.result-figure',
+    h('figcaption', h('p.result-big', parts.join(', '))),
+    svg,
+    h('p.small.muted', 'Pale: before. Full: after. ',
+      calmer ? 'Lower anxiety is good: you feel calmer than before.' : 'For anxiety, lower is calmer.'));
+}
+
 function resultView(view, routine, record, pre, post, outcome) {
   const lines = [];
-  if (pre && post) {
-    const parts = [['Mood', 'mood'], ['anxiety', 'anxiety'], ['energy', 'energy']]
-      .map(([label, key]) => `${label} ${signed(post[key] - pre[key])}`);
-    lines.push(h('p.result-big', parts.join(', ')));
-  }
+  if (pre && post) lines.push(beforeAfter(pre, post));
   if (outcome.retention?.length) {
     lines.push(h('p', `Retention: ${outcome.retention.map((s, i) => `round ${i + 1} ${s.toFixed(1)} s`).join(', ')}.`));
   }
@@ -219,15 +239,14 @@ function resultView(view, routine, record, pre, post, outcome) {
   const err = errorBox();
   const saved = h('p.muted', navigator.onLine ? 'Saved.' : 'Saved on this phone; it will be sent when you are back online.');
   view.mount(h('section.screen.result',
-    h('h1', outcome.endedEarly ? 'Saved, ended early' : 'Well done'),
-    h('p.lead', `${routine.name}, ${fmtDuration(mins)}.`),
+    h('h1', outcome.endedEarly ? 'Ended early' : 'Well done'),
+    h('p.lead', `${routine.name}, ${sayDuration(mins)}.`),
     lines,
     saved,
     err,
     h('div.actions',
       h('a.button.primary', { href: '#/' }, 'Done'),
       h('a.button.link', { href: '#/history' }, 'See history'))));
-  toast('Session saved');
   explainRefusal(routine, record.uuid, saved);
 }
 

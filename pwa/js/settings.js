@@ -1,6 +1,6 @@
 // Settings: the weekly email, the resonance rate, your data (export), the safety
 // questions, logging out and deleting the account.
-import { h, errorBox, busy, WEEKDAYS, field, toast } from './ui.js';
+import { h, errorBox, busy, WEEKDAYS, field, toast, count } from './ui.js';
 import { getCached, patch, post, del, request, setToken } from './api.js';
 import { clearAll, sessions } from './store.js';
 import { pending, sync } from './outbox.js';
@@ -112,7 +112,7 @@ function accountCard() {
   logout.addEventListener('click', () => busy(logout, err, async () => {
     await sync();
     const waiting = pending(await sessions.all()).length;
-    if (waiting && !confirm(`${waiting} session${waiting > 1 ? 's have' : ' has'} not been sent yet and will be lost if you log out now. Log out anyway?`)) return;
+    if (waiting && !confirm(`${count(waiting, 'session')} not sent yet will be lost if you log out now. Log out anyway?`)) return;
     await post('/api/auth/logout').catch(() => {}); // offline: the token expires on its own
     await forget();
   }));

@@ -148,6 +148,53 @@ export function fmtDuration(seconds) {
   return sec ? `${m} min ${sec} s` : `${m} min`;
 }
 
+const plurals = new Intl.PluralRules('en');
+const numbers = new Intl.NumberFormat('en');
+
+/** "1 session", "3 sessions", "1 minute": the noun follows the number's plural rule. */
+export function count(n, one, other = `${one}s`) {
+  return `${numbers.format(n)} ${plural(n, one, other)}`;
+}
+
+export function plural(n, one, other = `${one}s`) {
+  return plurals.select(n) === 'one' ? one : other;
+}
+
+/** A length as people say it: "45 s", "4½ min", "12 min", "1 h 5 min" (not "5 min 4 s"). */
+export function sayDuration(seconds) {
+  const s = Math.max(0, seconds);
+  if (s < 60) return `${Math.round(s)} s`;
+  if (s < 600) {
+    const halves = Math.round(s / 30);
+    return `${Math.floor(halves / 2)}${halves % 2 ? '½' : ''} min`;
+  }
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  return m % 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m / 60} h`;
+}
+
+/**
+ * A mean change with its 95 % interval, in plain words for someone who asked how they are
+ * doing: whether it clearly rose, clearly fell, or is not clear yet. The figures stay for
+ * `numbers` (shown one tap away). `better` is the direction that is good (anxiety: down).
+ */
+export function sureness(mean, ci, { what = 'your mood', better = 'up' } = {}) {
+  if (mean === null || mean === undefined) return { words: 'Not enough sessions to say yet.', numbers: null };
+  const [lo, hi] = ci || [];
+  const r = (v) => signed(v, 1);
+  const numbers = ci
+    ? (r(lo) === r(hi) ? `Average change ${r(mean)}.` : `Average change ${r(mean)}; 95\u00a0% interval ${r(lo)} to ${r(hi)}.`)
+    : `Average change ${r(mean)}; too few sessions for an interval.`;
+  let words;
+  if (!ci) words = 'Too few sessions to say how sure this is.';
+  else if (lo > 0) words = better === 'up' ? `${cap(what)} clearly tends to rise.` : `${cap(what)} tends to rise: not the way you want.`;
+  else if (hi < 0) words = better === 'down' ? `${cap(what)} clearly tends to fall.` : `${cap(what)} tends to fall with it.`;
+  else words = 'Not clear yet: it could go either way. More sessions will tell.';
+  return { words, numbers };
+}
+
+const cap = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+
 export function fmtClock(seconds) {
   const total = Math.max(0, Math.ceil(seconds));
   return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, '0')}`;

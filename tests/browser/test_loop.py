@@ -252,14 +252,14 @@ def test_the_water_free_cold_routine_and_each_routines_water_rule(phone, base_ur
     assert "Jungmann et al. 2018" in text and "no water" in text.lower()
     assert "in or near water" not in text and "face in the water" not in text
     rules = {
-        "cold-shower": "In cold water, keep breathing slowly",
-        "cold-plunge": "In cold water, keep breathing slowly",
-        "4-7-8": "Breath holds and fast breathing: Never in or near water",
-        "power-breathing": "Breath holds and fast breathing: Never in or near water",
+        ("cold-shower", "Cold shower"): "In cold water, keep breathing slowly",
+        ("cold-plunge", "Cold plunge"): "In cold water, keep breathing slowly",
+        ("4-7-8", "4-7-8"): "Breath holds and fast breathing: Never in or near water",
+        ("power-breathing", "Power breathing"): "Breath holds and fast breathing: Never in or near water",
     }
-    for slug, rule in rules.items():
+    for (slug, name), rule in rules.items():
         page.goto(f"{base_url}/#/routine/{slug}")
-        page.locator(".warning").first.wait_for()
+        page.locator("#view h1", has_text=name).wait_for()
         warning = page.locator(".warning").first.inner_text()
         assert rule in warning, (slug, warning)
     page.goto(f"{base_url}/#/routine/resonance")
@@ -470,4 +470,47 @@ def test_history_marks_short_sessions_edits_ratings_and_deletes_with_undo(phone,
     page.reload()
     full_item.wait_for()
     assert short_item.count() == 0
+    console.assert_clean()
+
+
+def test_words_as_people_say_them(phone, base_url, console):
+    page = phone
+    page.goto(f"{base_url}/")
+    said = page.evaluate("""() => import('/js/ui.js').then((ui) => ({
+        counts: [ui.count(1, 'session'), ui.count(2, 'session'), ui.count(1, 'minute'), ui.count(0, 'day')],
+        durations: [ui.sayDuration(45), ui.sayDuration(304), ui.sayDuration(270), ui.sayDuration(600), ui.sayDuration(3900)],
+        unclear: ui.sureness(0.5, [-5.9, 6.9]),
+        rising: ui.sureness(1.2, [0.3, 2.1]),
+        equal: ui.sureness(1, [1.02, 0.98]),
+        none: ui.sureness(0.4, null),
+    }))""")
+    assert said["counts"] == ["1 session", "2 sessions", "1 minute", "0 days"]
+    assert said["durations"] == ["45 s", "5 min", "4½ min", "10 min", "1 h 5 min"]
+    assert said["unclear"]["words"].startswith("Not clear yet") and "95" not in said["unclear"]["words"]
+    assert "95\u00a0% interval −5.9 to +6.9" in said["unclear"]["numbers"]
+    assert said["rising"]["words"] == "Your mood clearly tends to rise."
+    assert "interval" not in said["equal"]["numbers"]  # never a range whose ends are equal
+    assert said["none"]["words"].startswith("Too few sessions")
+
+
+def test_a_blocked_routine_says_why_wherever_its_start_would_be(phone, base_url, console):
+    page = phone
+    sign_up(page, base_url)
+    token = page_token(page)
+    answers = {k: k == "raynauds" for k in ("heart_condition", "arrhythmia", "high_blood_pressure", "pregnancy",
+                                             "epilepsy", "raynauds", "respiratory", "panic_disorder")}
+    api(base_url, token, "PUT", "/api/me/screening", {"answers": answers})
+    page.goto(f"{base_url}/#/library?kind=cold")
+    card = page.locator("a.routine-card", has_text="Cold plunge")
+    card.wait_for()
+    page.wait_for_function("() => document.querySelector('.routine-list').innerText.includes('not open to you now')")
+    assert "not open to you now" in card.inner_text() and "safety questions" not in card.inner_text()
+    page.goto(f"{base_url}/#/routine/cold-plunge")
+    start = page.get_by_role("button", name="Start")
+    start.wait_for()
+    assert start.is_disabled()
+    assert "Not open to you now" in page.locator(".actions.blocked").inner_text()
+    assert "Raynaud" in page.locator(".actions.blocked").inner_text()
+    page.goto(f"{base_url}/#/routine/cold-face")
+    page.get_by_role("link", name="Start").wait_for()
     console.assert_clean()
