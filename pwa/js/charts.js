@@ -99,7 +99,7 @@ export function streakCalendar(days, weeks = 12) {
   return figure('Practice days',
     svg,
     list.length ? h('ul.compact', list.map((d) => h('li', fmtDate(`${d}T12:00:00`, { weekday: 'long', day: 'numeric', month: 'long' })))) : h('p', 'No practice days yet.'),
-    `${count} of the last ${total} days, Monday at the top, today at the bottom right.`);
+    `${count} of the last ${total} days. Each column is a week, Monday at the top; this week is on the right.`);
 }
 
 /** Retention seconds per round for recent power-breathing sessions. items: [{at, retention: [s…]}] */

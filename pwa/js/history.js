@@ -94,7 +94,8 @@ function sessionItem(x, name, owner) {
   const tools = h('div.session-tools',
     h('button.link', { type: 'button', onclick: () => editForm(item, x, owner) }, 'Edit'),
     h('button.link.danger-text', { type: 'button', onclick: () => remove(item, x) }, 'Delete'));
-  item.append(
+  // DOM append would write a null as the word "null": keep only what is there.
+  item.append(...[
     h('div.session-head', h('span.session-name', name), h('span.muted', `${fmtDate(x.started_at)} ${fmtTime(x.started_at)}`)),
     h('div.session-meta',
       secs !== null ? h('span', sayDuration(secs)) : null,
@@ -104,7 +105,8 @@ function sessionItem(x, name, owner) {
     x.post?.note ? h('p.note', x.post.note) : null,
     short ? h('p.badge', 'Short: under a minute, so it counts in no total or streak') : null,
     state ? h('p.badge', state) : null,
-    tools);
+    tools,
+  ].filter((child) => child !== null && child !== undefined && child !== false));
   return item;
 }
 

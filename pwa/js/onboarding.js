@@ -68,6 +68,7 @@ export function welcome(params, { onSignedIn }, view) {
     h('div.brand', h('img', { src: '/icons/icon-192.png', alt: '', width: 72, height: 72 })),
     h('h1', 'Vagal-tone coach'),
     h('p.lead', 'Slow breathing and cold practice, gently paced. Rate how you feel before and after, and see what helps you.'),
+    h('p.small.muted', 'Vagal tone: how strongly the vagus nerve, the body’s calming brake, slows the heart between breaths. Slow breathing and cold on the face both call on it.'),
     form,
     iosHint()));
 }

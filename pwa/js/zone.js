@@ -57,7 +57,7 @@ export async function zoneQuestion(me) {
     kv.set('zoneAsked', pair).catch(() => {});
     box.replaceChildren(h('p', text));
   };
-  const move = h('button.primary', { type: 'button' }, `Move them to ${here}`);
+  const move = h('button.secondary', { type: 'button' }, `Move them to ${here}`);
   move.addEventListener('click', () => busy(move, err, async () => {
     const saved = await saveZone(here);
     answered(movedWords(saved.timezone));

@@ -107,6 +107,10 @@ def test_every_screen_at_every_width_light_and_dark(browser, base_url, console):
                 wide = page.evaluate("() => Math.max(document.documentElement.scrollWidth, window.innerWidth)")
                 if wide > width:
                     problems.append(f"{where}: page {wide} px wide in a {width} px window")
+                shown = page.locator("#view").inner_text()
+                for word in ("null", "undefined", "NaN", "[object Object]"):
+                    if word in shown.split() or f"{word}{word}" in shown:
+                        problems.append(f"{where}: the screen shows '{word}'")
                 if width == 390:
                     problems += [f"{where}: {p}" for p in axe_problems(page)]
             page.evaluate("() => { location.hash = '#/library'; }")
