@@ -25,7 +25,8 @@ let shown = null; // the history view on screen, redrawn when the outbox has sen
 export async function history(view) {
   const err = errorBox();
   const body = h('div');
-  view.mount(h('section.screen.history', h('h1', 'History'), err, body));
+  const offline = h('p.note-calm', { role: 'status', hidden: true }, 'Offline: showing what is saved on this phone.');
+  view.mount(h('section.screen.history', h('h1', 'History'), err, offline, body));
   shown = view;
   if (!listening) {
     listening = true;
@@ -39,7 +40,7 @@ export async function history(view) {
     localSessions.all(),
   ]);
   const owner = await kv.get('userId');
-  if (server.stale) err.show({ message: 'Offline: showing what is saved on this phone.' });
+  if (server.stale) offline.hidden = false;
   const names = new Map((Array.isArray(routines) ? routines : []).map((r) => [r.slug, r.name]));
   const nameOf = (x) => names.get(x.routine) || x.name || x.routine;
   const all = merge(items(server.data), local.filter((r) => r.owner === undefined || r.owner === owner));

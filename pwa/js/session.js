@@ -238,10 +238,13 @@ function resultView(view, routine, record, pre, post, outcome) {
   const mins = (Date.parse(record.ended_at) - Date.parse(record.started_at)) / 1000;
   const err = errorBox();
   const saved = h('p.muted', navigator.onLine ? 'Saved.' : 'Saved on this phone; it will be sent when you are back online.');
+  // api.md: under a minute is kept and listed, but counts in no total, streak or email.
+  const short = mins < 60 ? h('p.small.muted', 'Under a minute, so it stays in your history but does not count in your totals or streak.') : null;
   view.mount(h('section.screen.result',
     h('h1', outcome.endedEarly ? 'Ended early' : 'Well done'),
     h('p.lead', `${routine.name}, ${sayDuration(mins)}.`),
     lines,
+    short,
     saved,
     err,
     h('div.actions',

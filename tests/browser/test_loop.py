@@ -514,3 +514,21 @@ def test_a_blocked_routine_says_why_wherever_its_start_would_be(phone, base_url,
     page.goto(f"{base_url}/#/routine/cold-face")
     page.get_by_role("link", name="Start").wait_for()
     console.assert_clean()
+
+
+def test_a_session_left_after_seconds_says_it_counts_nowhere(phone, base_url, console):
+    page = phone
+    page.clock.install()
+    sign_up(page, base_url)
+    page.goto(f"{base_url}/#/run/box")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Skip and start").click()
+    page.locator(".pacer").wait_for()
+    page.clock.run_for(5_000)
+    page.get_by_role("button", name="End early").click()
+    page.get_by_role("heading", name="Ended early: how do you feel now?").wait_for()
+    page.get_by_role("button", name="Skip").click()
+    page.get_by_role("heading", name="Ended early").wait_for()
+    assert page.get_by_text("Under a minute, so it stays in your history but does not count").is_visible()
+    assert page.get_by_text("Saved", exact=False).count() == 1  # one "Saved", no toast besides
+    console.assert_clean()
