@@ -95,11 +95,33 @@ export function toast(text, action) {
   box.replaceChildren(h('span', text));
   if (action) box.append(h('button.link', { type: 'button', onclick: () => { hideToast(); action.run(); } }, action.label));
   box.hidden = false;
+  place(box);
   box.dataset.sticky = action?.sticky ? 'true' : '';
   document.body.classList.add('toasting');
   clearTimeout(toastTimer);
   const ms = action ? action.timeout : 5000;
   if (ms) toastTimer = setTimeout(hideToast, ms);
+}
+
+/** Controls a toast could hide: those of the screen and the tab bar. */
+const CONTROLS = '#view button, #view a.button, #view a.chip, #view input, #view select, #view textarea, #tabs a';
+
+function covered(box) {
+  const a = box.getBoundingClientRect();
+  let n = 0;
+  for (const el of document.querySelectorAll(CONTROLS)) {
+    const b = el.getBoundingClientRect();
+    if (b.width && b.height && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) n += 1;
+  }
+  return n;
+}
+
+/** At the foot of the screen unless it would cover a control there; then at the top. */
+function place(box) {
+  box.classList.remove('top');
+  if (!covered(box)) return;
+  box.classList.add('top');
+  if (covered(box)) box.classList.remove('top');
 }
 
 function hideToast() {

@@ -532,3 +532,32 @@ def test_a_session_left_after_seconds_says_it_counts_nowhere(phone, base_url, co
     assert page.get_by_text("Under a minute, so it stays in your history but does not count").is_visible()
     assert page.get_by_text("Saved", exact=False).count() == 1  # one "Saved", no toast besides
     console.assert_clean()
+
+
+OVERLAPS = """() => {
+  const t = document.getElementById('toast');
+  if (t.hidden) return null;
+  const a = t.getBoundingClientRect();
+  const hit = [];
+  for (const el of document.querySelectorAll('#view button, #view a.button, #view input, #view select, #tabs a')) {
+    const b = el.getBoundingClientRect();
+    if (!b.width || !b.height) continue;
+    if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) hit.push(el.textContent.trim() || el.id);
+  }
+  return hit;
+}"""
+
+
+def test_a_toast_never_covers_a_button_and_stays_on_its_screen(phone, base_url, console):
+    page = phone
+    sign_up(page, base_url)
+    for width in (320, 390):
+        page.set_viewport_size({"width": width, "height": 640})
+        page.goto(f"{base_url}/#/reminders")
+        add_reminder(page, time=f"0{width // 100}:15")
+        page.locator("#toast").wait_for()
+        assert page.evaluate(OVERLAPS) == [], width
+        page.get_by_role("link", name="Home").click()
+        page.locator("h1", has_text="Good").wait_for()
+        assert page.locator("#toast").is_hidden()  # the toast stayed with its screen
+    console.assert_clean()
