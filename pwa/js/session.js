@@ -1,7 +1,7 @@
 // One practice session, start to end: the routine's cautions → pre rating → the guided
 // routine → post rating with a note → a short result. The session is written to IndexedDB
 // before anything is sent, and sent again (same uuid) when the post rating is added.
-import { h, s, fmtDuration, sayDuration, signed, errorBox, toast, hooks } from './ui.js';
+import { h, s, fmtDuration, sayDuration, signed, count, errorBox, toast, hooks } from './ui.js';
 import { loadRoutine, kindWord, waterWarning } from './routines.js';
 import { kv, sessions } from './store.js';
 import { save, sync } from './outbox.js';
@@ -179,7 +179,7 @@ function introView(view, routine, prefs, planned, gentle) {
           cycles = m === usual ? routine.cycles : cyclesForMinutes(routine, m);
           showLength();
         },
-      }, options.map((m) => h('option', { value: m, selected: m === initial }, `${m} minutes`)));
+      }, options.map((m) => h('option', { value: m, selected: m === initial }, count(m, 'minute'))));
     }
     const water = isCold ? waterInput() : null;
     const sound = toggle('Sound', prefs.sound, (on) => { prefs.sound = on; });
