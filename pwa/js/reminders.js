@@ -4,6 +4,7 @@ import { h, errorBox, busy, WEEKDAYS, toast, field } from './ui.js';
 import { get, post, patch, del, getCached } from './api.js';
 import { kv } from './store.js';
 import { iosHint, isIOS, isStandalone } from './onboarding.js';
+import { verdict, screeningStatus } from './gate.js';
 
 export function b64uToBytes(text) {
   const pad = '='.repeat((4 - (text.length % 4)) % 4);
@@ -123,7 +124,8 @@ export async function reminders(view) {
   const err = errorBox();
   const list = h('ul.reminder-list');
   const formSlot = h('div');
-  const routines = await getCached('/api/routines').then((r) => r.data).catch(() => []);
+  const [routines, status] = await Promise.all([
+    getCached('/api/routines').then((r) => r.data).catch(() => []), screeningStatus()]);
   const names = new Map(routines.map((r) => [r.slug, r.name]));
   let reaches = await reachesThisPhone().catch(() => false);
   const recheck = () => reachesThisPhone().catch(() => false).then((now) => {
@@ -160,7 +162,12 @@ export async function reminders(view) {
     const time = h('input', { type: 'time', id: 'rem-time', value: r.local_time, required: true });
     const boxes = WEEKDAYS.map((d, i) => h('input', { type: 'checkbox', id: `wd-${i}`, value: i, checked: r.weekdays.includes(i) }));
     const routine = h('select', { id: 'rem-routine' }, h('option', { value: '' }, 'Today’s suggestion'),
-      routines.map((x) => h('option', { value: x.slug, selected: x.slug === r.routine }, x.name)));
+      routines.map((x) => {
+        // A routine the safety answers close is shown, marked and not offered.
+        const v = verdict(x, status);
+        const note = v ? (v.state === 'blocked' ? ' (not open to you now)' : ' (safety questions first)') : '';
+        return h('option', { value: x.slug, selected: x.slug === r.routine, disabled: !!v && x.slug !== r.routine }, `${x.name}${note}`);
+      }));
     const ferr = errorBox();
     const save = h('button.primary', { type: 'submit' }, r.id ? 'Save' : 'Add reminder');
     formSlot.replaceChildren(h('form.card', {

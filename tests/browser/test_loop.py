@@ -513,6 +513,11 @@ def test_a_blocked_routine_says_why_wherever_its_start_would_be(phone, base_url,
     assert "Raynaud" in page.locator(".actions.blocked").inner_text()
     page.goto(f"{base_url}/#/routine/cold-face")
     page.get_by_role("link", name="Start").wait_for()
+    page.goto(f"{base_url}/#/reminders")
+    page.get_by_role("button", name="Add a reminder").click()
+    plunge = page.locator("#rem-routine option", has_text="Cold plunge")
+    assert plunge.inner_text() == "Cold plunge (not open to you now)" and plunge.is_disabled()
+    assert not page.locator("#rem-routine option", has_text="Cold face immersion").is_disabled()
     console.assert_clean()
 
 
