@@ -225,7 +225,7 @@ def fast_breathing(phases: list[dict]) -> bool:
     n = len(phases)
     for i, p in enumerate(phases):
         after = phases[(i + 1) % n]
-        if p["action"] in ("inhale", "sigh_inhale") and after["action"] == "exhale" and n > 1:
-            if p["seconds"] + after["seconds"] <= FAST_BREATH_SECONDS:
-                return True
+        if (n > 1 and p["action"] in ("inhale", "sigh_inhale") and after["action"] == "exhale"
+                and p["seconds"] + after["seconds"] <= FAST_BREATH_SECONDS):
+            return True
     return False

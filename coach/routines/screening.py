@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from ..extensions import db
 from ..models import User
 from . import catalogue, risk
-from .service import list_routines
 from .schema import SCREENING_ANSWERS
+from .service import list_routines
 
 QUESTIONS: dict[str, str] = {
     "heart_condition": "Do you have a heart condition, such as heart disease or a past heart attack?",

@@ -3,7 +3,6 @@ horizontal overflow, no console error, and no serious or critical axe-core viola
 browser and one page visit all the routes (hash changes, no reloads), so it stays quick."""
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from datetime import datetime, timedelta, timezone

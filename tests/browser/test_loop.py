@@ -9,13 +9,13 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from pushservice import PushService
 from sqlalchemy import select
 
 from coach.extensions import db
 from coach.models import Reminder, User
 from coach.push import vapid
 from coach.tick.scheduler import tick
-from pushservice import PushService
 
 from .conftest import PASSWORD, PHONE, sign_up
 from .test_pwa import server_sessions, wait_for
@@ -381,7 +381,7 @@ def test_delete_account_checks_the_password_before_anything_final(phone, base_ur
 def test_time_zone_can_be_changed_and_a_new_zone_is_asked_about_once(browser, base_url, server_app, console):
     context = browser.new_context(**PHONE, timezone_id="Europe/London")
     page = console.attach(context.new_page())
-    email = sign_up(page, base_url)
+    sign_up(page, base_url)
     token = page_token(page)
 
     # Settings offers the zone.

@@ -8,7 +8,6 @@ Create Date: 2026-12-01 19:00:00
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = 'loop_0001'
 down_revision = '7c1e5a9d2b40'
 branch_labels = None
