@@ -86,6 +86,34 @@ def axe_problems(page) -> list[str]:
     return result
 
 
+def check(page, where, width, with_axe) -> list[str]:
+    out = []
+    wide = page.evaluate("() => Math.max(document.documentElement.scrollWidth, window.innerWidth)")
+    if wide > width:
+        out.append(f"{where}: page {wide} px wide in a {width} px window")
+    if with_axe:
+        out += [f"{where}: {p}" for p in axe_problems(page)]
+    return out
+
+
+def session_screens(page, width, scheme) -> list[str]:
+    """The screens of a session, which no URL shows: rating, pacer, result."""
+    where = lambda name: f"{name} at {width} px, {scheme}"  # noqa: E731
+    page.evaluate("() => { location.hash = '#/run/extended-exhale'; }")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Before you start").wait_for()
+    out = check(page, where("the rating before"), width, width == 390)
+    page.get_by_role("button", name="Start", exact=True).click()
+    page.locator(".pacer").wait_for()
+    out += check(page, where("the pacer"), width, width == 390)
+    page.get_by_role("button", name="End early").click()
+    page.get_by_role("heading", name="Ended early: how do you feel now?").wait_for()
+    page.get_by_role("button", name="Save").click()
+    page.locator("#view h1", has_text="Ended early").wait_for()
+    out += check(page, where("the result"), width, width == 390)
+    return out
+
+
 def test_every_screen_at_every_width_light_and_dark(browser, base_url, console):
     context = browser.new_context(**{**PHONE, "viewport": {"width": 390, "height": 844}})
     page = console.attach(context.new_page())
@@ -113,6 +141,7 @@ def test_every_screen_at_every_width_light_and_dark(browser, base_url, console):
                 if width == 390:
                     problems += [f"{where}: {p}" for p in axe_problems(page)]
             page.evaluate("() => { location.hash = '#/library'; }")
+            problems += session_screens(page, width, scheme)
     context.close()
     assert not problems, "\n".join(problems)
     console.assert_clean()

@@ -566,3 +566,15 @@ def test_a_toast_never_covers_a_button_and_stays_on_its_screen(phone, base_url, 
         page.locator("h1", has_text="Good").wait_for()
         assert page.locator("#toast").is_hidden()  # the toast stayed with its screen
     console.assert_clean()
+
+
+def test_the_finders_not_now_goes_back_where_it_came_from(phone, base_url, console):
+    page = phone
+    sign_up(page, base_url)
+    for start, heading, link in (("#/", "Good", "Find your rate"), ("#/settings", "Settings", "Find it with the guided finder")):
+        page.goto(f"{base_url}/{start}")
+        page.get_by_role("link", name=link).click()
+        page.get_by_role("heading", name="Find your resonance rate").wait_for()
+        page.get_by_role("button", name="Not now").click()
+        page.locator("#view h1", has_text=heading).wait_for()
+    console.assert_clean()
