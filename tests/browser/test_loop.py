@@ -92,14 +92,17 @@ def show_push(context, page, base_url, payload):
         if mine:
             break
         page.wait_for_timeout(100)
-    cdp.send("ServiceWorker.deliverPushMessage",
-             {"origin": base_url, "registrationId": mine[0]["registrationId"], "data": json.dumps(payload)})
-    for _ in range(50):
-        shown = page.evaluate("""() => navigator.serviceWorker.ready.then((reg) => reg.getNotifications())
-            .then((list) => list.map((n) => ({ title: n.title, url: n.data && n.data.url })))""")
-        if shown:
-            return shown
-        page.wait_for_timeout(100)
+    # On a loaded machine the worker may be stopped and started again around a delivery; a
+    # push service retries too, so the test delivers again (same tag: one notification).
+    for _attempt in range(3):
+        cdp.send("ServiceWorker.deliverPushMessage",
+                 {"origin": base_url, "registrationId": mine[0]["registrationId"], "data": json.dumps(payload)})
+        for _ in range(50):
+            shown = page.evaluate("""() => navigator.serviceWorker.ready.then((reg) => reg.getNotifications())
+                .then((list) => list.map((n) => ({ title: n.title, url: n.data && n.data.url })))""")
+            if shown:
+                return shown
+            page.wait_for_timeout(100)
     raise AssertionError("no notification shown")
 
 
