@@ -156,4 +156,4 @@ def message(routine: dict[str, Any] | None, public_url: str) -> dict[str, Any]:
         body = "Whenever you are ready: tap to begin, and keep breathing normally in the cold."
     else:
         body = "Whenever you are ready: sit comfortably and tap to begin."
-    return {"type": "reminder", "title": title, "body": body, "routine": slug, "url": f"{base}/#/session/{slug}"}
+    return {"type": "reminder", "title": title, "body": body, "routine": slug, "url": f"{base}/#/run/{slug}"}

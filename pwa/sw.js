@@ -2,7 +2,8 @@
 // an update that waits for the user's "Update" tap, offline start, GET-only same-origin
 // caching that never touches /api/, and the push, notificationclick and
 // pushsubscriptionchange handlers. VERSION is a digest of the shell: scripts/pwa_version.py.
-const VERSION = 'coach-3e86e396';
+importScripts('/js/idb.js'); // the IndexedDB layout, shared with js/store.js
+const VERSION = 'coach-d4a3f6b1';
 const SHELL = [
   '/',
   '/manifest.webmanifest',
@@ -22,6 +23,7 @@ const SHELL = [
   '/js/history.js',
   '/js/home.js',
   '/js/hr.js',
+  '/js/idb.js',
   '/js/library.js',
   '/js/onboarding.js',
   '/js/outbox.js',
@@ -34,12 +36,14 @@ const SHELL = [
   '/js/pulse.js',
   '/js/rating.js',
   '/js/reminders.js',
+  '/js/routines.js',
   '/js/screening.js',
   '/js/session.js',
   '/js/settings.js',
   '/js/store.js',
   '/js/ui.js',
   '/js/whathelps.js',
+  '/js/zone.js',
   '/icons/apple-touch-icon.png',
   '/icons/icon-192.png',
   '/icons/icon-512.png',
@@ -133,8 +137,10 @@ self.addEventListener('notificationclick', (event) => {
     const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
     for (const client of windows) {
       if (new URL(client.url).origin === self.location.origin && 'focus' in client) {
-        await client.focus();
+        // The message first: a refused focus (no user gesture) must not keep the window
+        // from going to the routine.
         client.postMessage({ type: 'open', url });
+        await client.focus().catch(() => {});
         return;
       }
     }
@@ -166,20 +172,16 @@ function b64uToBytes(text) {
   return Uint8Array.from(raw, (c) => c.charCodeAt(0));
 }
 
-/** Reads the app's IndexedDB key-value store (same name, version and layout as js/store.js). */
-function kvGet(key) {
-  return new Promise((resolve) => {
-    const req = indexedDB.open('coach', 1);
-    req.onupgradeneeded = () => {
-      const db = req.result;
-      for (const name of ['kv', 'cache']) if (!db.objectStoreNames.contains(name)) db.createObjectStore(name);
-      if (!db.objectStoreNames.contains('sessions')) db.createObjectStore('sessions', { keyPath: 'uuid' });
-    };
-    req.onerror = () => resolve(undefined);
-    req.onsuccess = () => {
-      const get = req.result.transaction('kv').objectStore('kv').get(key);
+/** Reads the app's IndexedDB key-value store (the layout of js/idb.js, as js/store.js). */
+async function kvGet(key) {
+  try {
+    const db = await self.coachDb.open();
+    return await new Promise((resolve) => {
+      const get = db.transaction('kv').objectStore('kv').get(key);
       get.onsuccess = () => resolve(get.result);
       get.onerror = () => resolve(undefined);
-    };
-  });
+    });
+  } catch {
+    return undefined;
+  }
 }

@@ -162,7 +162,7 @@ def test_the_message_every_device_gets(client, push):
             "title": f"Time for {minutes} minutes of resonance breathing",
             "body": msg.payload["body"],
             "routine": "resonance",
-            "url": "https://coach.example/#/session/resonance",
+            "url": "https://coach.example/#/run/resonance",
         }
         assert msg.payload["body"] and "cure" not in msg.payload["body"].lower()
         assert msg.urgency == "high" and 0 < msg.ttl <= 4 * 3600  # time-critical (api.md)

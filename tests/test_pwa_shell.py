@@ -128,3 +128,18 @@ def test_text_files_name_their_charset_once(client):
         "/icons/icon-192.png": "image/png",
     }.items():
         assert client.get(path).headers["Content-Type"] == content_type, path
+
+
+def test_each_front_end_rule_is_written_once():
+    """The IndexedDB layout lives in js/idb.js (the page and the worker both load it); a route
+    change is guarded by the router's view, never by a per-screen copy of the check; the
+    routine helpers several screens need live outside the session screen."""
+    sources = {p.relative_to(PWA).as_posix(): p.read_text() for p in PWA.rglob("*.js")}
+    opens = [name for name, text in sources.items() if "indexedDB.open(" in text]
+    assert opens == ["js/idb.js"], opens
+    assert "importScripts('/js/idb.js')" in sources["sw.js"]
+    assert "import './idb.js';" in sources["js/store.js"]
+    assert not [name for name, text in sources.items() if "routeToken" in text]
+    session = sources["js/session.js"]
+    assert "function loadRoutine" not in session and "function kindWord" not in session
+    assert not [n for n, text in sources.items() if re.search(r"import \{[^}]*\b(loadRoutine|kindWord)\b[^}]*\} from './session\.js'", text)]

@@ -13,7 +13,7 @@ def test_breathing_routine_names_its_length_in_plain_words():
         "title": "Time for 10 minutes of resonance breathing",
         "body": m["body"],
         "routine": "resonance",
-        "url": "https://coach.example/#/session/resonance",
+        "url": "https://coach.example/#/run/resonance",
     }
     assert "cure" not in m["body"].lower() and "treat" not in m["body"].lower()
 

@@ -88,7 +88,7 @@ def test_list_shape(client, alice):
 
 def test_kind_filter(client, alice):
     create(client, alice, custom(slug="my-cold", kind="cold", phases=[{"action": "cold", "seconds": 30}]))
-    assert slugs(client, alice, "?kind=cold") == ["cold-face", "cold-shower", "cold-plunge", "my-cold"]
+    assert slugs(client, alice, "?kind=cold") == ["cold-face", "cold-cloth", "cold-shower", "cold-plunge", "my-cold"]
     breathing = slugs(client, alice, "?kind=breathing")
     assert "resonance" in breathing and "my-cold" not in breathing and "cold-face" not in breathing
     assert slugs(client, alice, "?kind=combined") == []

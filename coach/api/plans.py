@@ -49,6 +49,11 @@ class PlanSchema(Schema):
         allow_none=True, metadata={"description": "Why the safety screening does not allow the routine now (null: allowed)."}
     )
     alternative = fields.String(allow_none=True, metadata={"description": "A gentler routine to offer when blocked."})
+    start = fields.Date(
+        allow_none=True,
+        metadata={"description": "The local day you began this plan (PUT …/enrolment), the same on every device; "
+                                 "null when you are not in it."},
+    )
 
 
 class WeekProgressSchema(Schema):
@@ -88,6 +93,13 @@ class PlanQuerySchema(Schema):
     )
 
 
+class EnrolmentSchema(Schema):
+    start = fields.Date(
+        required=True,
+        metadata={"description": "The local day the plan begins (YYYY-MM-DD; up to a year ago, at the latest tomorrow)."},
+    )
+
+
 @plans_blp.route("")
 class Plans(MethodView):
     @login_required
@@ -112,3 +124,30 @@ class PlanBySlug(MethodView):
         if found is None:
             abort(404, message="There is no plan with that name.")
         return found
+
+
+@plans_blp.route("/<string:slug>/enrolment")
+class PlanEnrolment(MethodView):
+    @login_required
+    @plans_blp.arguments(EnrolmentSchema())
+    @plans_blp.response(200, PlanDetailSchema)
+    @plans_blp.alt_response(404, schema="Error", description="No such plan.")
+    def put(self, body, slug):
+        """Begin a plan (or begin it again) on a local day; every device then shows that day"""
+        try:
+            found = plans.enrol(current_user(), slug, body["start"], utcnow())
+        except plans.InvalidStart as exc:
+            abort(422, message="Some fields are not valid.", messages={"start": [str(exc)]})
+        if found is None:
+            abort(404, message="There is no plan with that name.")
+        return found
+
+    @login_required
+    @plans_blp.response(204)
+    @plans_blp.alt_response(404, schema="Error", description="No such plan.")
+    def delete(self, slug):
+        """Stop a plan (its sessions stay); stopping one you are not in changes nothing"""
+        try:
+            plans.stop(current_user(), slug)
+        except plans.NoSuchPlan:
+            abort(404, message="There is no plan with that name.")

@@ -1,6 +1,6 @@
 """Typed SQLAlchemy 2 models, one module per area; imported here so Alembic sees them all."""
 from .passkeys import Passkey, PasskeyChallenge
-from .practice import CustomRoutine, PracticeBlock, PracticeDay, PracticeDayState, PracticeSession
+from .practice import CustomRoutine, PlanEnrolment, PracticeBlock, PracticeDay, PracticeDayState, PracticeSession
 from .safety import ResonanceAssessment
 from .scheduling import DigestDelivery, PushSubscription, Reminder, ReminderDelivery, SchedulerHeartbeat
 from .types import UTCDateTime, utcnow
@@ -16,6 +16,7 @@ __all__ = [
     "PracticeBlock",
     "PracticeDay",
     "PracticeDayState",
+    "PlanEnrolment",
     "PracticeSession",
     "PushSubscription",
     "Reminder",

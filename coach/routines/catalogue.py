@@ -18,6 +18,7 @@ from .schema import (
     CAUTION_MAX,
     STANDARD_CAUTION_KEYS,
     BuiltinRoutineSchema,
+    fast_breathing,
     total_seconds,
 )
 
@@ -48,8 +49,8 @@ def standard_cautions_needed(routine: dict) -> set[str]:
     """The standard cautions a routine must carry, by what it asks the body to do."""
     actions = {p["action"] for p in routine["phases"]}
     needed = set()
-    if actions & BREATH_HOLDS:
-        needed.add("breath_hold")
+    if actions & BREATH_HOLDS or fast_breathing(routine["phases"]):
+        needed.add("breath_hold")  # its text: never hold the breath or breathe fast in or near water
     if "cold" in actions or routine["kind"] in ("cold", "combined"):
         needed.add("cold")
     return needed

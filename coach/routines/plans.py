@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..fields import FullMatch
-from ..models import PracticeSession, User
+from ..models import PlanEnrolment, PracticeSession, User
 from ..timeutil import local_date, local_to_utc, zone
 from . import catalogue, screening
 from .schema import CITATION_YEAR, MAX_PHASE_SECONDS, MAX_TOTAL_SECONDS, SLUG_PATTERN, text
@@ -128,7 +128,7 @@ def load_plans(source=None) -> dict[str, dict]:
     return copy.deepcopy(plans)
 
 
-def _described(user: User, plan: dict, blocks: dict[str, dict]) -> dict:
+def _described(user: User, plan: dict, blocks: dict[str, dict], start: date | None) -> dict:
     routine = catalogue.builtin(plan["routine"])
     block = blocks.get(plan["routine"])
     reason = screening.check(user, routine)
@@ -139,6 +139,7 @@ def _described(user: User, plan: dict, blocks: dict[str, dict]) -> dict:
         "unit": MEASURES[plan["measure"]],
         "blocked": reason,
         "alternative": block["alternative"] if block and reason else None,
+        "start": start,
     }
 
 
@@ -149,12 +150,53 @@ def _blocks(user: User) -> dict[str, dict]:
 def list_plans(user: User) -> list[dict]:
     """Every plan, with whether this person's safety screening lets them do its routine."""
     blocks = _blocks(user)
-    return [_described(user, plan, blocks) for plan in _PLANS.values()]
+    starts = _starts(user)
+    return [_described(user, plan, blocks, starts.get(slug)) for slug, plan in _PLANS.items()]
 
 
 def get_plan(user: User, slug: str) -> dict | None:
     plan = _PLANS.get(slug)
-    return None if plan is None else _described(user, plan, _blocks(user))
+    return None if plan is None else _described(user, plan, _blocks(user), _starts(user).get(slug))
+
+
+# --- enrolment: the day a plan began, on the server so every device agrees -----------------
+
+def _starts(user: User) -> dict[str, date]:
+    rows = db.session.execute(select(PlanEnrolment.plan, PlanEnrolment.start).where(PlanEnrolment.user_id == user.id))
+    return {plan: start for plan, start in rows}
+
+
+def _enrolment(user: User, slug: str) -> PlanEnrolment | None:
+    return db.session.scalar(select(PlanEnrolment).where(PlanEnrolment.user_id == user.id, PlanEnrolment.plan == slug))
+
+
+def enrol(user: User, slug: str, start: date, now: datetime) -> dict | None:
+    """Begin (or begin again) plan `slug` on local day `start`; the plan with its progress, or
+    None if there is no such plan. InvalidStart for a day out of range (nothing written)."""
+    if slug not in _PLANS:
+        return None
+    check_start(user, start, now)
+    row = _enrolment(user, slug)
+    if row is None:
+        db.session.add(PlanEnrolment(user_id=user.id, plan=slug, start=start, created_at=now, updated_at=now))
+    else:
+        row.start, row.updated_at = start, now
+    db.session.commit()
+    return plan_with_progress(user, slug, None, now)
+
+
+class NoSuchPlan(LookupError):
+    pass
+
+
+def stop(user: User, slug: str) -> None:
+    """Stop plan `slug` (its sessions stay); stopping a plan one is not in is no error."""
+    if slug not in _PLANS:
+        raise NoSuchPlan(slug)
+    row = _enrolment(user, slug)
+    if row is not None:
+        db.session.delete(row)
+        db.session.commit()
 
 
 class InvalidStart(ValueError):
@@ -245,12 +287,14 @@ def progress(user: User, plan: dict, start: date, now: datetime) -> dict:
 
 
 def plan_with_progress(user: User, slug: str, start: date | None, now: datetime) -> dict | None:
-    """GET /api/plans/<slug>: the plan and, when the phone says when it began, the progress."""
+    """GET /api/plans/<slug>: the plan and, from the day it began (`start`, else the person's
+    enrolment), the progress."""
     plan = get_plan(user, slug)
     if plan is None:
         return None
     if start is not None:
         check_start(user, start, now)
+    start = start if start is not None else plan["start"]
     plan["progress"] = None if start is None else progress(user, _PLANS[slug], start, now)
     return plan
 

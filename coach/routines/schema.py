@@ -16,6 +16,8 @@ from ..fields import FullMatch, JSONBoolean
 
 ACTIONS = ("inhale", "hold", "exhale", "hold_empty", "sigh_inhale", "cold", "rest", "prepare")
 BREATH_HOLDS = frozenset({"hold", "hold_empty"})
+# One breath (in and out) this short or shorter is fast breathing: 20 or more a minute.
+FAST_BREATH_SECONDS = 3.0
 BREATHING_ACTIONS = frozenset({"inhale", "exhale", "hold", "hold_empty", "sigh_inhale"})
 KINDS = ("breathing", "cold", "combined")
 SCREENING_ANSWERS = (
@@ -215,3 +217,15 @@ class BuiltinRoutineSchema(RoutineSchema):
         answers = [b["answer"] for b in data["blocked_by"]]
         if len(answers) != len(set(answers)):
             raise ValidationError("Each screening answer may block a routine only once.", "blocked_by")
+
+
+def fast_breathing(phases: list[dict]) -> bool:
+    """An in-breath straight followed by an out-breath (the routine repeats, so the last
+    phase is followed by the first) that together last FAST_BREATH_SECONDS or less."""
+    n = len(phases)
+    for i, p in enumerate(phases):
+        after = phases[(i + 1) % n]
+        if (n > 1 and p["action"] in ("inhale", "sigh_inhale") and after["action"] == "exhale"
+                and p["seconds"] + after["seconds"] <= FAST_BREATH_SECONDS):
+            return True
+    return False

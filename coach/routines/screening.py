@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 from ..extensions import db
 from ..models import User
-from . import catalogue
+from . import catalogue, risk
 from .schema import SCREENING_ANSWERS
 from .service import list_routines
 
@@ -69,12 +69,13 @@ def answered_at(user: User) -> datetime | None:
 
 
 def _rules(routine: dict) -> tuple[bool, list[dict]]:
-    """(requires_screening, blocked_by) of a routine; a built-in's come from the catalogue,
-    whatever the dict says, so a caller's copy can never loosen them."""
+    """(requires_screening, blocked_by) of a routine; a built-in's come from the catalogue and
+    a person's own from its phases, whatever the dict says, so a caller's copy can never
+    loosen them."""
     builtin = catalogue.rules(routine["slug"]) if routine.get("builtin", True) else None
     if builtin is not None:
         return builtin
-    return bool(routine.get("requires_screening")), list(routine.get("blocked_by") or [])
+    return risk.custom_rules(routine)
 
 
 def _kindly(reasons: list[str]) -> str:

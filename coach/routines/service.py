@@ -16,7 +16,7 @@ from .. import dialect
 from ..accounts.data_version import note_data_changed
 from ..extensions import db
 from ..models import CustomRoutine, User
-from . import catalogue
+from . import catalogue, risk
 from .planning import plan_resonance
 from .schema import total_seconds
 
@@ -64,8 +64,8 @@ def _from_row(row: CustomRoutine) -> dict:
     routine["cautions"] = catalogue.apply_standard_cautions(routine, catalogue.standard_cautions())
     routine["total_seconds"] = total_seconds(routine["phases"], routine["cycles"])
     routine["builtin"] = False
-    routine["requires_screening"] = False
-    routine["blocked_by"] = []
+    # Screened like the built-in it resembles (holds over 15 s, fast breathing, cold).
+    routine["requires_screening"], routine["blocked_by"] = risk.custom_rules(routine)
     return routine
 
 

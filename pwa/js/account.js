@@ -2,7 +2,7 @@
 // emails, signed in or not), the gentle "please confirm" banner, and the Settings cards for
 // the password, the email address and the signed-in devices. Logging out also ends this
 // browser's push subscription, so a shared phone stops getting the last user's reminders.
-import { h, mount, field, errorBox, busy, toast, fmtDate, fmtTime } from './ui.js';
+import { h, field, errorBox, busy, toast, fmtDate, fmtTime } from './ui.js';
 import { get, post, put, patch, del, setToken, signedIn } from './api.js';
 import { kv, cachePut, clearAll } from './store.js';
 
@@ -48,18 +48,18 @@ export async function refreshBanner() {
 
 // --- confirm: /#/confirm?token=… -----------------------------------------------------------
 
-export async function confirmScreen(params) {
+export async function confirmScreen(params, view) {
   const token = params.get('token') || '';
-  mount(h('section.screen', h('h1', 'Confirming your address…')));
+  view.mount(h('section.screen', h('h1', 'Confirming your address…')));
   try {
     const me = await post('/api/auth/confirm', { token }, { auth: false });
     await refreshBanner(); // (the link may be another account's: read this one's own profile)
-    mount(h('section.screen',
+    view.mount(h('section.screen',
       h('h1', 'Your address is confirmed'),
       h('div.card', h('p', `Thank you. The coach will write to ${me.email} from now on.`),
         h('div.actions', h('a.button.primary', { href: '#/' }, signedIn() ? 'Continue' : 'Log in')))));
   } catch (err) {
-    mount(h('section.screen',
+    view.mount(h('section.screen',
       h('h1', 'This link does not work'),
       h('div.card', h('p', err.message),
         h('p.small.muted', signedIn() ? 'You can ask for a new one from the banner at the top.' : 'Log in, and you can ask for a new one.'),
@@ -69,9 +69,9 @@ export async function confirmScreen(params) {
 
 // --- reset: /#/reset (ask for a link) and /#/reset?token=… (choose the new password) ------
 
-export function resetScreen(params, { onSignedIn }) {
+export function resetScreen(params, { onSignedIn }, view) {
   const token = params.get('token');
-  if (token) return chooseNew(token, onSignedIn);
+  if (token) return chooseNew(token, onSignedIn, view);
   const email = h('input', { type: 'email', id: 'reset-email', autocomplete: 'email', required: true, maxLength: 254 });
   const err = errorBox();
   const send = h('button.primary', { type: 'submit' }, 'Send me a link');
@@ -89,11 +89,11 @@ export function resetScreen(params, { onSignedIn }) {
   },
   h('p', 'Enter the email address of your account. If it has one, we send it a link to choose a new password.'),
   field('Email', email), err, h('div.actions', send, h('a.button.link', { href: '#/welcome?mode=login' }, 'Back to log in')));
-  mount(h('section.screen', h('h1', 'Forgot your password?'), form));
+  view.mount(h('section.screen', h('h1', 'Forgot your password?'), form));
   return undefined;
 }
 
-function chooseNew(token, onSignedIn) {
+function chooseNew(token, onSignedIn, view) {
   const [password, passwordField] = newPassword('reset-password');
   const err = errorBox();
   const save = h('button.primary', { type: 'submit' }, 'Save the new password');
@@ -124,7 +124,7 @@ function chooseNew(token, onSignedIn) {
   },
   h('p', 'Every device will be signed out; your sessions and settings stay as they are.'),
   passwordField, err, h('div.actions', save));
-  mount(h('section.screen', h('h1', 'Choose a new password'), form));
+  view.mount(h('section.screen', h('h1', 'Choose a new password'), form));
 }
 
 // --- Settings cards -----------------------------------------------------------------------

@@ -2,49 +2,48 @@
 // worker (with an update prompt), and the outbox started at every launch. Screens are
 // imported when first shown, so the first paint needs only the shell's own few modules
 // (all of them are in the service worker's precache, so this costs nothing offline).
-import { h, mount, toast, hooks } from './ui.js';
+import { h, openView, toast, hooks } from './ui.js';
 import { loadToken, signedIn, onSignedOut } from './api.js';
 import { kv, sessions } from './store.js';
 import * as outbox from './outbox.js';
 import { welcome, safety } from './onboarding.js';
 
 const dec = decodeURIComponent;
+// Each screen is called with the view of its turn (see openView): it draws with view.mount.
 const ROUTES = [
-  [/^\/?$/, () => import('./home.js').then((m) => m.home()), 'home'],
-  [/^\/library$/, (m, q) => import('./library.js').then((x) => x.library(q)), 'library'],
-  [/^\/routine\/([^/]+)$/, (m) => import('./library.js').then((x) => x.routineDetail(dec(m[1]))), 'library'],
-  [/^\/run\/([^/]+)$/, (m, q) => import('./session.js').then((x) => x.runSession(dec(m[1]), q)), 'library'],
-  [/^\/plans$/, () => import('./plans.js').then((x) => x.plans()), 'library'],
-  [/^\/plan\/([^/]+)$/, (m) => import('./plans.js').then((x) => x.planDetail(dec(m[1]))), 'library'],
-  [/^\/finder$/, () => import('./finder.js').then((x) => x.finder()), 'library'],
-  [/^\/history$/, () => import('./history.js').then((x) => x.history()), 'history'],
-  [/^\/what-helps$/, () => import('./whathelps.js').then((x) => x.whatHelps()), 'history'],
-  [/^\/editor(?:\/([^/]+))?$/, (m) => import('./editor.js').then((x) => x.editor(m[1] && dec(m[1]))), 'library'],
-  [/^\/reminders$/, () => import('./reminders.js').then((x) => x.reminders()), 'settings'],
-  [/^\/settings$/, () => import('./settings.js').then((x) => x.settings()), 'settings'],
-  [/^\/screening$/, (m, q) => import('./screening.js').then((x) => x.screening(q)), 'settings'],
-  [/^\/help$/, () => import('./care.js').then((x) => x.helpScreen()), null],
-  [/^\/safety$/, () => safety(), null],
+  [/^\/?$/, (m, q, v) => import('./home.js').then((x) => x.home(v)), 'home'],
+  [/^\/library$/, (m, q, v) => import('./library.js').then((x) => x.library(q, v)), 'library'],
+  [/^\/routine\/([^/]+)$/, (m, q, v) => import('./library.js').then((x) => x.routineDetail(dec(m[1]), v)), 'library'],
+  [/^\/run\/([^/]+)$/, (m, q, v) => import('./session.js').then((x) => x.runSession(dec(m[1]), q, v)), 'library'],
+  [/^\/plans$/, (m, q, v) => import('./plans.js').then((x) => x.plans(v)), 'library'],
+  [/^\/plan\/([^/]+)$/, (m, q, v) => import('./plans.js').then((x) => x.planDetail(dec(m[1]), v)), 'library'],
+  [/^\/finder$/, (m, q, v) => import('./finder.js').then((x) => x.finder(v)), 'library'],
+  [/^\/history$/, (m, q, v) => import('./history.js').then((x) => x.history(v)), 'history'],
+  [/^\/what-helps$/, (m, q, v) => import('./whathelps.js').then((x) => x.whatHelps(v)), 'history'],
+  [/^\/editor(?:\/([^/]+))?$/, (m, q, v) => import('./editor.js').then((x) => x.editor(m[1] && dec(m[1]), v)), 'library'],
+  [/^\/reminders$/, (m, q, v) => import('./reminders.js').then((x) => x.reminders(v)), 'settings'],
+  [/^\/settings$/, (m, q, v) => import('./settings.js').then((x) => x.settings(v)), 'settings'],
+  [/^\/screening$/, (m, q, v) => import('./screening.js').then((x) => x.screening(q, v)), 'settings'],
+  [/^\/help$/, (m, q, v) => import('./care.js').then((x) => x.helpScreen(v)), null],
+  [/^\/safety$/, (m, q, v) => safety(v), null],
 ];
-
-let rendering = 0;
 
 async function route() {
   hooks.leave?.(); // a routine left mid-way is saved as a partial session
   const [path, query = ''] = location.hash.replace(/^#/, '').split('?');
   const params = new URLSearchParams(query);
   const nav = document.getElementById('tabs');
-  const turn = ++rendering;
+  const view = openView();
   // The links in account emails open these, signed in or not.
   if (path === '/confirm' || path === '/reset') {
     nav.hidden = !signedIn();
     const account = await import('./account.js');
-    return path === '/confirm' ? account.confirmScreen(params) : account.resetScreen(params, { onSignedIn });
+    return path === '/confirm' ? account.confirmScreen(params, view) : account.resetScreen(params, { onSignedIn }, view);
   }
   if (!signedIn()) {
     nav.hidden = true;
     import('./account.js').then((x) => x.banner(null));
-    return welcome(params, { onSignedIn });
+    return welcome(params, { onSignedIn }, view);
   }
   if (path === '/welcome') { location.replace('#/'); return undefined; }
   const found = ROUTES.find(([re]) => re.test(path || '/'));
@@ -55,10 +54,9 @@ async function route() {
     if (a.dataset.tab === tab) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   try {
-    await render(path.match(re), params);
+    await render(path.match(re), params, view);
   } catch (err) {
-    if (turn !== rendering) return undefined;
-    mount(h('section.screen', h('h1', err.waiting ? 'A short pause' : 'Something went wrong'),
+    view.mount(h('section.screen', h('h1', err.waiting ? 'A short pause' : 'Something went wrong'),
       h(err.waiting ? 'p.error.waiting' : 'p.error', err.message || String(err)),
       h('a.button.primary', { href: '#/' }, 'Home')));
   }
@@ -88,6 +86,7 @@ function registerWorker() {
   });
   const prompt = (worker) => toast('A new version of the coach is ready.', {
     label: 'Update',
+    sticky: true,
     run: () => { reloading = true; worker.postMessage({ type: 'skip-waiting' }); },
   });
   navigator.serviceWorker.register('/sw.js', { scope: '/' }).then((reg) => {
@@ -112,11 +111,13 @@ async function start() {
   onSignedOut(() => { toast('Please log in again.'); route(); });
   await loadToken();
   await recoverInterrupted().catch(() => {});
+  // The outbox, the worker (and its tap listener) start before the first screen: a screen
+  // such as a routine can take the whole session, and must not hold them back.
+  outbox.start();
+  registerWorker();
   window.addEventListener('hashchange', route);
   await route();
   if (signedIn()) import('./account.js').then((x) => x.refreshBanner());
-  outbox.start();
-  registerWorker();
 }
 
 start();

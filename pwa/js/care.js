@@ -1,6 +1,6 @@
 // The care card (insights `care`): supportive words, not treatment, where to find help
 // (GET /api/care/resources). Hidden for a day at most; #/help is always one tap away.
-import { h, mount, localDay, errorBox, busy, routeToken } from './ui.js';
+import { h, localDay, errorBox, busy } from './ui.js';
 import { getCached } from './api.js';
 import { kv } from './store.js';
 
@@ -91,9 +91,7 @@ export async function careCard() {
   return box;
 }
 
-export async function helpScreen() {
-  const current = routeToken();
+export async function helpScreen(view) {
   const r = await resources();
-  if (!current()) return;
-  mount(h('section.screen', h('h1', 'Where to find help'), h('p.lead', (r.words || FALLBACK.words).title), helpBody(r, helpScreen)));
+  view.mount(h('section.screen', h('h1', 'Where to find help'), h('p.lead', (r.words || FALLBACK.words).title), helpBody(r, () => helpScreen(view))));
 }

@@ -1,6 +1,6 @@
 // Small inline-SVG charts, each paired with a table (or text) that says the same thing,
 // for screen readers and for anyone who prefers numbers. Colours come from the stylesheet.
-import { h, s, fmtDate, signed, localDay } from './ui.js';
+import { h, s, fmtDate, signed, localDay, count, sureness } from './ui.js';
 
 const W = 340;
 
@@ -68,11 +68,11 @@ export function changeChart(rows) {
     }
     svg.append(s('circle', { cx: x(r.mean), cy, r: 5, class: 'dot post' }));
   });
-  const ci = (r) => (r.lo === null || r.lo === undefined ? 'too few sessions' : `${signed(r.lo, 1)} to ${signed(r.hi, 1)}`);
+  const said = (r) => sureness(r.mean, r.lo === null || r.lo === undefined ? null : [r.lo, r.hi]);
   return figure('Mood change by routine',
     svg,
-    table(['Routine', 'Sessions', 'Mean change', '95 % interval'], rows.map((r) => [r.name, String(r.n), signed(r.mean, 1), ci(r)])),
-    'After minus before, with a 95 % confidence interval. Low starting ratings tend to rise anyway, so compare routines rather than single sessions.');
+    table(['Routine', 'Sessions', 'What it shows', 'The numbers'], rows.map((r) => [r.name, count(r.n, 'session'), said(r).words, said(r).numbers])),
+    'How mood changed from before to after, per routine: a dot right of 0 is a rise. The line shows how sure that is; a line across 0 means not clear yet. Low starting ratings tend to rise anyway, so compare routines rather than single sessions.');
 }
 
 /** The last `weeks` weeks as a grid of days, Monday at the top; practised days filled. */
@@ -99,7 +99,7 @@ export function streakCalendar(days, weeks = 12) {
   return figure('Practice days',
     svg,
     list.length ? h('ul.compact', list.map((d) => h('li', fmtDate(`${d}T12:00:00`, { weekday: 'long', day: 'numeric', month: 'long' })))) : h('p', 'No practice days yet.'),
-    `${count} of the last ${total} days, Monday at the top, today at the bottom right.`);
+    `${count} of the last ${total} days. Each column is a week, Monday at the top; this week is on the right.`);
 }
 
 /** Retention seconds per round for recent power-breathing sessions. items: [{at, retention: [s…]}] */

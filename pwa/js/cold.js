@@ -1,18 +1,21 @@
 // Cold practice: an optional water temperature before starting (the cautions come with the
 // routine from the server), then the routine's prepare / cold / rest steps as a countdown,
-// with slow-breathing words during the cold so the cold-shock gasp meets a long exhale.
+// each cold step with the routine's own cue (a dip with the face in water says how to
+// breathe there); only a cold step without a cue gets general slow-breathing words, which
+// never speak of the nose or of holding the breath.
 import { h, field } from './ui.js';
 
 const COLD_WORDS = [
   'Long, slow breath out',
-  'Easy breath in through the nose',
+  'Keep breathing, slow and easy',
   'Let your shoulders drop',
   'Slow breath out',
 ];
 
-/** Words for the countdown: breathing guidance that changes every 5 s during the cold. */
+/** Words for the countdown: the phase's own cue; general words (changing every 5 s) only
+ * for a cold step that has none. */
 export function coldGuide(phase, msInto) {
-  if (phase.action === 'cold') return COLD_WORDS[Math.floor(msInto / 5000) % COLD_WORDS.length];
+  if (phase.action === 'cold') return phase.cue || COLD_WORDS[Math.floor(msInto / 5000) % COLD_WORDS.length];
   if (phase.action === 'prepare') return phase.cue || 'Get the water ready. Sit comfortably.';
   if (phase.action === 'rest') return phase.cue || 'Warm up gently and breathe normally.';
   return '';

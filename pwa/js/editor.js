@@ -1,9 +1,9 @@
 // Your own routine: phases in 0.1 s steps, repeated a number of times or for a number of
 // minutes. The server checks the same limits (1–40 phases, 0.5–600 s each, ≤ 60 minutes).
-import { h, mount, field, errorBox, busy, fmtDuration, toast, routeToken } from './ui.js';
+import { h, field, errorBox, busy, fmtDuration, toast } from './ui.js';
 import { post, put, del } from './api.js';
 import { WORDS } from './plan.js';
-import { loadRoutine } from './session.js';
+import { loadRoutine } from './routines.js';
 
 const ACTIONS = ['inhale', 'sigh_inhale', 'hold', 'exhale', 'hold_empty', 'prepare', 'cold', 'rest'];
 
@@ -13,8 +13,7 @@ export function slugify(name) {
   return `${base.length < 2 ? `my-${base}` : base}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
-export async function editor(slug) {
-  const current = routeToken();
+export async function editor(slug, view) {
   let routine = {
     name: '', kind: 'breathing', goal: '', summary: '', cycles: 30,
     phases: [{ action: 'inhale', seconds: 4, cue: '' }, { action: 'exhale', seconds: 6, cue: '' }],
@@ -25,8 +24,7 @@ export async function editor(slug) {
     try {
       routine = structuredClone(await loadRoutine(slug));
     } catch (e) {
-      if (!current()) return;
-      mount(h('section.screen', h('h1', 'Edit routine'), err));
+      view.mount(h('section.screen', h('h1', 'Edit routine'), err));
       err.show(e);
       return;
     }
@@ -134,8 +132,7 @@ export async function editor(slug) {
       }),
     }, 'Delete') : null));
 
-  if (!current()) return;
-  mount(h('section.screen.editor', h('h1', editing ? 'Edit routine' : 'New routine'),
+  view.mount(h('section.screen.editor', h('h1', editing ? 'Edit routine' : 'New routine'),
     h('p.muted', 'Seconds in steps of 0.1. Breath holds are not allowed together with cold phases.'),
     form));
 }

@@ -1,7 +1,7 @@
 // The resonance finder (Lehrer's protocol): five paces of 2 min (quick: 1) on the pacer, calm
 // and comfort rated after each, RR intervals from an optional strap or from the phone's camera
 // over a fingertip; the server cleans the beats and picks the rate.
-import { h, mount, errorBox, busy, toast } from './ui.js';
+import { h, errorBox, busy, toast } from './ui.js';
 import { get, post, patch } from './api.js';
 import { kv } from './store.js';
 import { plan } from './plan.js';
@@ -32,7 +32,7 @@ export function cleanRR(rr) {
   return ok.length >= 2 ? ok : undefined;
 }
 
-const show = (view) => { mount(view.el); return view.done; };
+const show = (view, screen) => { view.mount(screen.el); return screen.done; };
 let sink = null; // the running pace's RR list, filled by the strap
 let onPulse = () => {}; // the screen showing the camera's state, if any
 let lastPulse = null; // the camera's latest state: the worker speaks only when it changes
@@ -57,8 +57,8 @@ function pulseLine(camera) {
   return el;
 }
 
-export async function finder() {
-  const choice = await introView();
+export async function finder(screen) {
+  const choice = await introView(screen);
   if (!choice) return;
   const cues = new Cues({ sound: choice.sound, vibration: choice.vibration });
   cues.unlock();
@@ -88,7 +88,7 @@ export async function finder() {
       camera.start();
     }
     document.body.classList.add('running');
-    mount(view.el);
+    screen.mount(view.el);
     view.start();
     const paced = await view.done;
     sink = null;
@@ -101,7 +101,7 @@ export async function finder() {
     document.body.classList.remove('running');
     if (left) return;
     const last = i === RATES.length - 1;
-    const rating = await show(ratingView({
+    const rating = await show(screen, ratingView({
       title: `How was ${bpm.toFixed(1)} a minute?`,
       intro: paced.endedEarly ? 'You ended this pace early. How did it feel while it lasted?' : 'How calm did you feel, and how easy was the pace?',
       scales: SCALES,
@@ -117,10 +117,10 @@ export async function finder() {
   }
   window.removeEventListener('hashchange', leave);
   leave();
-  if (steps.length) resultView(steps); else finder();
+  if (steps.length) resultView(screen, steps); else finder(screen);
 }
 
-function introView() {
+function introView(screen) {
   return new Promise((resolve) => {
     (async () => {
       const prefs = { sound: true, vibration: true, ...((await kv.get('cuePrefs')) || {}) };
@@ -154,7 +154,7 @@ function introView() {
       const camera = { open: null };
       const cameraCard = hasCamera() ? cameraChoice(camera, length) : null;
       const sound = toggle('Sound', prefs.sound, (on) => { prefs.sound = on; });
-      mount(h('section.screen.finder',
+      screen.mount(h('section.screen.finder',
         h('p.eyebrow', 'Resonance finder'),
         h('h1', 'Find your resonance rate'),
         h('p.lead', 'At your resonance rate, your heart rate rises and falls most with each breath; for most adults it lies between 4.5 and 6.5 breaths a minute.'),
@@ -172,7 +172,11 @@ function introView() {
               resolve({ minutes: Number(length.querySelector('input:checked').value), strap, camera: camera.open, sound: prefs.sound, vibration: prefs.vibration });
             },
           }, 'Begin'),
-          h('a.button.link', { href: '#/settings', onclick: () => { strap?.disconnect(); camera.open?.close(); onPulse = () => {}; resolve(null); } }, 'Not now'))));
+          h('button.link', {
+            type: 'button',
+            // Back to wherever the finder was opened from (Home, Settings, the library).
+            onclick: () => { strap?.disconnect(); camera.open?.close(); onPulse = () => {}; resolve(null); if (history.length > 1) history.back(); else location.hash = '#/'; },
+          }, 'Not now'))));
     })();
   });
 }
@@ -221,17 +225,17 @@ function cameraChoice(camera, length) {
     use, preview, status, noTorch, limit);
 }
 
-async function resultView(steps) {
-  mount(h('section.screen', h('h1', 'Working it out…')));
+async function resultView(screen, steps) {
+  screen.mount(h('section.screen', h('h1', 'Working it out…')));
   let result;
   let me = null;
   try {
     [result, me] = await Promise.all([post('/api/resonance/assessments', { steps }), get('/api/me').catch(() => null)]);
   } catch (e) {
     const err = errorBox();
-    mount(h('section.screen', h('h1', 'Not worked out yet'), err,
+    screen.mount(h('section.screen', h('h1', 'Not worked out yet'), err,
       h('p', 'Your ratings are kept on this screen. Try again when the coach can be reached.'),
-      h('button.primary', { type: 'button', onclick: () => resultView(steps) }, 'Try again')));
+      h('button.primary', { type: 'button', onclick: () => resultView(screen, steps) }, 'Try again')));
     err.show(e);
     return;
   }
@@ -260,7 +264,7 @@ async function resultView(steps) {
       h('p', `Saved: resonance breathing now paces at ${best.toFixed(1)} breaths a minute.`),
       h('a.button.primary', { href: '#/run/resonance' }, 'Start resonance breathing')));
   }));
-  mount(h('section.screen.finder',
+  screen.mount(h('section.screen.finder',
     h('p.eyebrow', 'Resonance finder'),
     h('h1', 'Your resonance rate'),
     h('p.result-big', `${best.toFixed(1)} breaths a minute`),

@@ -1,6 +1,6 @@
 // The safety gate: what the screening (decided by the server) allows, and the kind words and
 // gentler routine that replace a start it does not.
-import { h, mount } from './ui.js';
+import { h } from './ui.js';
 import { getCached } from './api.js';
 
 // Before answering; once blocked, the server names the alternative.
@@ -48,8 +48,8 @@ export function gateCard(routine, v, names = {}, { sessionRefused = false } = {}
         v.state === 'needs' ? 'Answer the safety questions' : 'Review your answers')));
 }
 
-export function gateScreen(routine, v, names) {
-  mount(h('section.screen',
+export function gateScreen(view, routine, v, names) {
+  view.mount(h('section.screen',
     h('p.eyebrow', routine.kind === 'breathing' ? 'Breathing' : 'Cold'),
     h('h1', routine.name),
     gateCard(routine, v, names),

@@ -1,13 +1,14 @@
 // Home: care first when recent ratings were very low, then today's suggestion (never a
 // routine the safety screening does not allow), the streak, the plan in progress, and a
 // one-tap start of the last routine.
-import { h, mount, routeToken } from './ui.js';
+import { h, plural, count } from './ui.js';
 import { getCached } from './api.js';
 import { kv, sessions } from './store.js';
 import { pending } from './outbox.js';
 import { allowed, screeningStatus } from './gate.js';
 import { careCard } from './care.js';
 import { activePlan } from './plans.js';
+import { zoneQuestion } from './zone.js';
 
 function greeting() {
   const hour = new Date().getHours();
@@ -39,14 +40,14 @@ export function suggestion(rec, routines, status) {
   return fallback || text ? { routine: fallback || null, text } : null;
 }
 
-export async function home() {
-  const current = routeToken();
-  const [insights, list, last, local, status] = await Promise.all([
+export async function home(view) {
+  const [insights, list, last, local, status, me] = await Promise.all([
     getCached('/api/insights?days=90').then((r) => r.data).catch(() => null),
     getCached('/api/routines').then((r) => r.data).catch(() => []),
     kv.get('lastRoutine'),
     sessions.all(),
     screeningStatus(),
+    getCached('/api/me').then((r) => r.data).catch(() => null),
   ]);
   const routines = Array.isArray(list) ? list : [];
   const s = suggestion(insights?.recommendation, routines, status);
@@ -54,12 +55,13 @@ export async function home() {
   const waiting = pending(local, await kv.get('userId')).length;
   const streak = totals.streak_days || 0;
   const again = last && allowed(routines.find((r) => r.slug === last.slug) || last.slug, status) ? last : null;
-  const [care, plan] = await Promise.all([insights?.care?.show ? careCard() : null, activePlan().catch(() => null)]);
+  const [care, plan, zone] = await Promise.all([
+    insights?.care?.show ? careCard() : null, activePlan().catch(() => null), zoneQuestion(me)]);
 
-  if (!current()) return;
-  mount(h('section.screen.home',
+  view.mount(h('section.screen.home',
     h('h1', greeting()),
     care,
+    zone,
     s ? h('div.card.suggest',
       h('p.eyebrow', 'Today’s suggestion'),
       s.routine ? h('h2', s.routine.name) : null,
@@ -67,11 +69,11 @@ export async function home() {
       s.routine ? h('a.button.primary', { href: `#/run/${encodeURIComponent(s.routine.slug)}` }, `Start ${s.routine.name}`) : null) : null,
     plan,
     h('div.stats',
-      stat(String(streak), streak === 1 ? 'day in a row' : 'days in a row'),
-      stat(String(totals.sessions ?? 0), 'sessions'),
-      stat(String(Math.round(totals.minutes ?? 0)), 'minutes')),
+      stat(String(streak), `${plural(streak, 'day')} in a row`),
+      stat(String(totals.sessions ?? 0), plural(totals.sessions ?? 0, 'session')),
+      stat(String(Math.round(totals.minutes ?? 0)), plural(Math.round(totals.minutes ?? 0), 'minute'))),
     again ? h('a.button.secondary.wide', { href: `#/run/${encodeURIComponent(again.slug)}` }, `Again: ${again.name}`) : null,
-    waiting ? h('p.muted', `${waiting} session${waiting > 1 ? 's' : ''} saved on this phone, waiting to be sent.`) : null,
+    waiting ? h('p.muted', `${count(waiting, 'session')} saved on this phone, waiting to be sent.`) : null,
     h('nav.quick', { 'aria-label': 'More' },
       h('a.button.link', { href: '#/what-helps' }, 'What helps me'),
       h('a.button.link', { href: '#/plans' }, 'Plans'),

@@ -1,12 +1,12 @@
 // First contact: create an account or log in (the time zone comes from the device), or sign
 // in with a passkey, then a short safety note in plain words, and on iPhone the "Add to Home
 // Screen" hint. After the first password sign-in on a device that can, a passkey is offered once.
-import { h, mount, field, errorBox, busy } from './ui.js';
+import { h, field, errorBox, busy } from './ui.js';
 import { post, get, setToken, ApiError } from './api.js';
 import { kv, cachePut } from './store.js';
 import { support, signInWithPasskey, plainWords, shouldOffer, offerCard } from './passkeys.js';
+import { deviceZone } from './zone.js';
 
-export const deviceZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
 export function isIOS() {
   return /iPhone|iPad|iPod/.test(navigator.userAgent) || (navigator.platform === 'MacIntel' && navigator.maxTouchPoints > 1);
@@ -80,7 +80,7 @@ async function waitForAutofill(err, onSignedIn) {
   }
 }
 
-export function welcome(params, { onSignedIn }) {
+export function welcome(params, { onSignedIn }, view) {
   stopWaiting();
   let mode = params.get('mode') === 'login' ? 'login' : 'signup';
   const email = h('input', { type: 'email', id: 'email', autocomplete: 'email', required: true, maxLength: 254 });
@@ -117,7 +117,7 @@ export function welcome(params, { onSignedIn }) {
         const answer = await post('/api/auth/login', creds, { auth: false });
         const me = await signedInWith(answer);
         const isNew = mode === 'signup';
-        if (await shouldOffer(me.id)) mount(offerCard(me.id, () => onSignedIn(isNew)));
+        if (await shouldOffer(me.id)) view.mount(offerCard(me.id, () => onSignedIn(isNew)));
         else await onSignedIn(isNew);
       });
     },
@@ -130,17 +130,18 @@ export function welcome(params, { onSignedIn }) {
   h('div.actions', submit, switcher, forgot),
   passkeyPart(err, onSignedIn));
 
-  mount(h('section.screen.welcome',
+  view.mount(h('section.screen.welcome',
     h('div.brand', h('img', { src: '/icons/icon-192.png', alt: '', width: 72, height: 72 })),
     h('h1', 'Vagal-tone coach'),
     h('p.lead', 'Slow breathing and cold practice, gently paced. Rate how you feel before and after, and see what helps you.'),
+    h('p.small.muted', 'Vagal tone: how strongly the vagus nerve, the body’s calming brake, slows the heart between breaths. Slow breathing and cold on the face both call on it.'),
     form,
     iosHint()));
   waitForAutofill(err, onSignedIn);
 }
 
-export async function safety() {
-  mount(h('section.screen',
+export async function safety(view) {
+  view.mount(h('section.screen',
     h('h1', 'A few safety words'),
     h('ul.plain-list',
       h('li', h('strong', 'Never hold your breath or breathe fast in or near water'), ' (bath, pool, sea, plunge) or while driving. Fainting can come without warning. Do breath holds seated or lying down.'),

@@ -13,14 +13,6 @@ export const WORDS = {
   prepare: 'Get ready',
 };
 
-export const BREATH_HOLD_ACTIONS = new Set(['hold', 'hold_empty']);
-
-/** Does starting this routine need the water / driving / posture warning? */
-export function needsWaterWarning(routine) {
-  return routine.kind !== 'breathing' || routine.slug === 'power-breathing' ||
-    routine.phases.some((p) => (BREATH_HOLD_ACTIONS.has(p.action) && p.seconds >= 3) || p.action === 'cold');
-}
-
 export const cycleMs = (routine) => routine.phases.reduce((sum, p) => sum + ms(p.seconds), 0);
 const ms = (seconds) => Math.round(seconds * 1e6) / 1e3; // exact to the microsecond
 

@@ -1,11 +1,20 @@
-// Plans (GET /api/plans): the phone keeps the day a plan began, the server says from the
-// sessions where the person is and today's step (a length, or seconds of cold).
-import { h, mount, fmtDate, fmtDuration, localDay, routeToken } from './ui.js';
-import { getCached } from './api.js';
+// Plans (GET /api/plans): the server keeps the day a plan began (PUT …/enrolment), so every
+// device shows the same day, and says from the sessions where the person is and today's step
+// (a length, or seconds of cold). A plan can be stopped (DELETE …/enrolment).
+import { h, fmtDate, fmtDuration, localDay, errorBox, busy, toast } from './ui.js';
+import { getCached, put, del } from './api.js';
 import { kv } from './store.js';
 import { gateCard, routineNames } from './gate.js';
 
-const starts = async () => (await kv.get('planStarts')) || {};
+const enrolment = (slug) => `/api/plans/${encodeURIComponent(slug)}/enrolment`;
+
+/** Start days an older version kept on this phone only: hand them to the server once. */
+async function moveLocalStarts() {
+  const local = await kv.get('planStarts');
+  if (!local) return;
+  for (const [slug, start] of Object.entries(local)) await put(enrolment(slug), { start }).catch(() => {});
+  await kv.delete('planStarts');
+}
 
 /** "15–30 s", "1–2 min", "8–10 min", "5 min". */
 export function amount(plan, lo, hi = lo) {
@@ -18,56 +27,64 @@ export function amount(plan, lo, hi = lo) {
 
 const stepLink = (plan, value) => `#/run/${encodeURIComponent(plan.routine)}?${plan.measure === 'minutes' ? 'minutes' : 'cold'}=${value}`;
 
-export async function plans() {
-  const current = routeToken();
-  const [{ data }, begun] = await Promise.all([getCached('/api/plans'), starts()]);
-  if (!current()) return;
-  mount(h('section.screen',
+export async function plans(view) {
+  await moveLocalStarts().catch(() => {});
+  const { data } = await getCached('/api/plans');
+  view.mount(h('section.screen',
     h('h1', 'Plans'),
     h('p.lead', 'Small steps over four weeks. Start when it suits you; the plan follows the sessions you do.'),
     h('ul.routine-list', data.map((p) => h('li',
       h('a.routine-card', { href: `#/plan/${encodeURIComponent(p.slug)}` },
         h('span.routine-name', p.name),
-        h('span.routine-meta', `${p.weeks.length} weeks · ${p.routine_name} · ${amount(p, p.weeks[0].low)} to ${amount(p, p.weeks.at(-1).high)}${begun[p.slug] ? ' · started' : ''}`),
+        h('span.routine-meta', `${p.weeks.length} weeks · ${p.routine_name} · ${amount(p, p.weeks[0].low)} to ${amount(p, p.weeks.at(-1).high)}${p.start ? ' · started' : ''}`),
         h('span.routine-summary', p.summary))))),
     h('a.button.link', { href: '#/library' }, 'All routines')));
 }
 
 async function fetchPlan(slug) {
-  const start = (await starts())[slug];
-  const path = `/api/plans/${encodeURIComponent(slug)}${start ? `?start=${start}` : ''}`;
-  return (await getCached(path)).data;
+  return (await getCached(`/api/plans/${encodeURIComponent(slug)}`)).data;
 }
 
-export async function planDetail(slug) {
-  const current = routeToken();
+export async function planDetail(slug, view) {
   const plan = await fetchPlan(slug);
   const p = plan.progress;
-  const begin = async () => {
-    await kv.set('planStarts', { ...(await starts()), [slug]: localDay() });
-    planDetail(slug);
-  };
+  const err = errorBox();
+  const begin = (button) => busy(button, err, async () => {
+    await put(enrolment(slug), { start: localDay() });
+    toast('Plan started');
+    await planDetail(slug, view);
+  });
+  const stop = (button) => busy(button, err, async () => {
+    await del(enrolment(slug));
+    toast('Plan stopped. Your sessions stay in your history.');
+    await planDetail(slug, view);
+  });
   let top;
   if (plan.blocked) {
     top = gateCard({ slug: plan.routine, name: plan.routine_name }, { state: 'blocked', reason: plan.blocked, alternative: plan.alternative }, await routineNames());
   } else if (!p) {
-    top = h('div.actions', h('button.primary', { type: 'button', onclick: begin }, 'Start this plan today'));
+    top = h('div.actions', h('button.primary', { type: 'button', onclick: (ev) => begin(ev.currentTarget) }, 'Start this plan today'));
   } else {
     top = todayCard(plan, p);
   }
-  if (!current()) return;
-  mount(h('section.screen.plan',
+  view.mount(h('section.screen.plan',
     h('p.eyebrow', `Plan · ${plan.routine_name}`),
     h('h1', plan.name),
     h('p.lead', plan.summary),
     top,
+    err,
     h('div.card', h('h2', 'Week by week'), h('ol.weeks', plan.weeks.map((w, i) => weekItem(plan, w, p?.weeks[i], p?.week === w.week)))),
     plan.cautions.length ? h('div.card', h('h2', 'Go gently'), h('ul.cautions', plan.cautions.map((c) => h('li', c)))) : null,
     h('details.card', h('summary', 'Why this pace'), h('p', plan.evidence)),
-    p && !plan.blocked ? h('button.link', {
-      type: 'button',
-      onclick: () => { if (confirm('Start this plan again from today?')) begin(); },
-    }, 'Start again from today') : null,
+    p ? h('div.actions',
+      plan.blocked ? null : h('button.link', {
+        type: 'button',
+        onclick: (ev) => { if (confirm('Start this plan again from today?')) begin(ev.currentTarget); },
+      }, 'Start again from today'),
+      h('button.link.danger-text', {
+        type: 'button',
+        onclick: (ev) => { if (confirm('Stop this plan? Your sessions stay in your history.')) stop(ev.currentTarget); },
+      }, 'Stop this plan')) : null,
     h('a.button.link', { href: '#/plans' }, 'All plans')));
 }
 
@@ -101,8 +118,9 @@ function weekItem(plan, w, got, now) {
 
 /** Home's card for the first plan in progress, or null. */
 export async function activePlan() {
-  const begun = await starts();
-  for (const slug of Object.keys(begun)) {
+  await moveLocalStarts().catch(() => {});
+  const { data } = await getCached('/api/plans');
+  for (const slug of data.filter((x) => x.start).map((x) => x.slug)) {
     const plan = await fetchPlan(slug).catch(() => null);
     const p = plan?.progress;
     if (!p || p.state !== 'in_progress' || plan.blocked) continue;

@@ -2,7 +2,7 @@
 // phases on the pacer (the fast breaths counted), then the open-ended retention on empty
 // lungs as a count-up the user ends with a tap (recorded per round), then the recovery
 // breath held briefly. The shape comes from the routine's data, not from code.
-import { h, fmtClock, mount, announce } from './ui.js';
+import { h, fmtClock, announce } from './ui.js';
 import { plan } from './plan.js';
 import { pacerView } from './pacer.js';
 
@@ -26,7 +26,7 @@ export function segments(routine) {
 }
 
 /** Resolves {retention_seconds, completedCycles, elapsed, endedEarly}. */
-export async function runPower({ routine, cues }) {
+export async function runPower({ routine, cues, view: screen }) {
   const rounds = routine.cycles || 1;
   const parts = segments(routine);
   const retention = [];
@@ -39,7 +39,7 @@ export async function runPower({ routine, cues }) {
     let afterHold = false;
     for (const part of parts) {
       if (part.open) {
-        const held = await retentionView(round, rounds, part.open, cues);
+        const held = await retentionView(screen, round, rounds, part.open, cues);
         if (held === null) return result(true, round);
         retention.push(held);
         afterHold = true;
@@ -58,7 +58,7 @@ export async function runPower({ routine, cues }) {
         cues,
         label: inhales > 2 ? (phase, index) => `Breath ${breathNo[index]} of ${inhales} · ` : () => '',
       });
-      mount(view.el);
+      screen.mount(view.el);
       view.start();
       if ((await view.done).endedEarly) return result(true, round);
     }
@@ -67,7 +67,7 @@ export async function runPower({ routine, cues }) {
 }
 
 /** The count-up retention. Resolves seconds (0.1 s) or null if the user ends the session. */
-function retentionView(round, rounds, phase, cues) {
+function retentionView(screen, round, rounds, phase, cues) {
   return new Promise((resolve) => {
     const clock = h('p.count-up', { role: 'timer', 'aria-live': 'off' }, '0:00');
     const start = performance.now();
@@ -83,7 +83,7 @@ function retentionView(round, rounds, phase, cues) {
       resolve(value);
     };
     const guide = phase.seconds;
-    mount(h('section.screen.retention',
+    screen.mount(h('section.screen.retention',
       h('p.eyebrow', `Round ${round + 1} of ${rounds}`),
       h('h1', 'Hold on empty lungs'),
       h('p.lead', phase.cue || 'Breathe out and relax. Hold only as long as it is comfortable.'),

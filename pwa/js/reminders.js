@@ -1,9 +1,10 @@
 // Reminders: create, edit, delete; and the push permission, asked only when the user taps
 // the button. A refusal is respected and explained; reminders stay saved either way.
-import { h, mount, errorBox, busy, WEEKDAYS, toast, field, routeToken } from './ui.js';
+import { h, errorBox, busy, WEEKDAYS, toast, field } from './ui.js';
 import { get, post, patch, del, getCached } from './api.js';
 import { kv } from './store.js';
 import { iosHint, isIOS, isStandalone } from './onboarding.js';
+import { verdict, screeningStatus } from './gate.js';
 
 export function b64uToBytes(text) {
   const pad = '='.repeat((4 - (text.length % 4)) % 4);
@@ -12,11 +13,49 @@ export function b64uToBytes(text) {
 }
 
 const pushSupported = () => 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window;
+// How long the browser may take to set up notifications before the coach gives up and says so.
+const PUSH_SETUP_MS = 20000;
 
-/** Subscribe this browser and tell the server. Must run from a tap (permission prompt). */
+/** What went wrong turning notifications on, in plain words. */
+export const PUSH_WORDS = {
+  denied: 'Notifications are blocked for the coach. That is fine: your reminders are kept. To get them, allow notifications for this site in your browser’s site settings, then come back here.',
+  unsupported: 'This browser cannot receive notifications. Your reminders are kept and will work on a browser that can.',
+  ios: 'On iPhone, reminders arrive only from the coach on the Home Screen: in Safari tap Share, then “Add to Home Screen”, and open the coach from there.',
+  offline: 'No connection: notifications could not be turned on. Try again when you are online.',
+  timeout: 'The browser did not answer in time, so notifications are not on yet. Try again; if it keeps happening, this browser may not be able to receive them.',
+};
+
+class PushProblem extends Error {
+  constructor(kind) {
+    super(PUSH_WORDS[kind]);
+    this.kind = kind;
+  }
+}
+
+function withTimeout(promise, ms) {
+  let timer;
+  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new PushProblem('timeout')), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Subscribe this browser and tell the server. Must run from a tap (permission prompt).
+ * Resolves 'granted' or the permission the person chose; a step that fails or hangs throws
+ * a PushProblem whose message says what happened. */
 export async function enablePush() {
+  if (!pushSupported()) throw new PushProblem(isIOS() && !isStandalone() ? 'ios' : 'unsupported');
   const permission = await Notification.requestPermission();
   if (permission !== 'granted') return permission;
+  if (!navigator.onLine) throw new PushProblem('offline');
+  try {
+    return await withTimeout(subscribe(), PUSH_SETUP_MS);
+  } catch (err) {
+    if (err instanceof PushProblem) throw err;
+    if (err.offline || !navigator.onLine) throw new PushProblem('offline');
+    throw err;
+  }
+}
+
+async function subscribe() {
   const reg = await navigator.serviceWorker.ready;
   const { key } = await get('/api/push/vapid-public-key', { auth: false });
   let sub = await reg.pushManager.getSubscription();
@@ -39,11 +78,19 @@ async function disablePush() {
   await sub.unsubscribe();
 }
 
-async function pushPanel() {
+/** Whether reminders can reach this phone now: notifications allowed and subscribed. */
+async function reachesThisPhone() {
+  if (!pushSupported() || Notification.permission !== 'granted') return false;
+  const reg = await navigator.serviceWorker.getRegistration();
+  return !!(reg && await reg.pushManager.getSubscription());
+}
+
+async function pushPanel(onChange) {
   const err = errorBox();
   const box = h('div.card.push', h('h2', 'Notifications on this phone'));
   const render = async () => {
     box.replaceChildren(box.firstChild);
+    onChange?.();
     if (!pushSupported()) {
       box.append(h('p', isIOS() && !isStandalone()
         ? 'Reminders reach an iPhone only from the coach on the Home Screen (see below).'
@@ -53,7 +100,7 @@ async function pushPanel() {
     const reg = await navigator.serviceWorker.getRegistration();
     const sub = reg ? await reg.pushManager.getSubscription() : null;
     if (Notification.permission === 'denied') {
-      box.append(h('p', 'Notifications are blocked for the coach. That is fine: your reminders are kept. To get them, allow notifications for this site in your browser’s site settings, then come back here.'));
+      box.append(h('p', PUSH_WORDS.denied));
     } else if (Notification.permission === 'granted' && sub) {
       const off = h('button.secondary', { type: 'button' }, 'Turn off on this phone');
       off.addEventListener('click', () => busy(off, err, async () => { await disablePush(); toast('Notifications turned off'); render(); }));
@@ -63,7 +110,7 @@ async function pushPanel() {
       on.addEventListener('click', () => busy(on, err, async () => {
         const result = await enablePush();
         if (result === 'granted') toast('Notifications are on');
-        render();
+        await render();
       }));
       box.append(h('p', 'Your browser will ask for permission. You can turn them off at any time.'), on);
     }
@@ -73,13 +120,17 @@ async function pushPanel() {
   return box;
 }
 
-export async function reminders() {
-  const current = routeToken();
+export async function reminders(view) {
   const err = errorBox();
   const list = h('ul.reminder-list');
   const formSlot = h('div');
-  const routines = await getCached('/api/routines').then((r) => r.data).catch(() => []);
+  const [routines, status] = await Promise.all([
+    getCached('/api/routines').then((r) => r.data).catch(() => []), screeningStatus()]);
   const names = new Map(routines.map((r) => [r.slug, r.name]));
+  let reaches = await reachesThisPhone().catch(() => false);
+  const recheck = () => reachesThisPhone().catch(() => false).then((now) => {
+    if (now !== reaches) { reaches = now; load(); }
+  });
 
   const load = async () => {
     try {
@@ -99,7 +150,8 @@ export async function reminders() {
         h('span.reminder-time', r.local_time),
         h('span', days),
         h('span.muted', r.routine ? names.get(r.routine) || r.routine : 'Today’s suggestion'),
-        r.enabled && r.next_fire_at ? h('span.small.muted', `Next: ${new Date(r.next_fire_at).toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' })}`) : null),
+        r.enabled && r.next_fire_at ? h('span.small.muted', `Next: ${new Date(r.next_fire_at).toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' })}`) : null,
+        r.enabled && !reaches ? h('span.small.unreachable', 'Will not reach this phone: notifications are off here.') : null),
       h('div.reminder-tools',
         h('div.switch', toggle, h('label', { htmlFor: `rem-${r.id}` }, 'On')),
         h('button.link', { type: 'button', onclick: () => showForm(r) }, 'Edit'),
@@ -110,7 +162,12 @@ export async function reminders() {
     const time = h('input', { type: 'time', id: 'rem-time', value: r.local_time, required: true });
     const boxes = WEEKDAYS.map((d, i) => h('input', { type: 'checkbox', id: `wd-${i}`, value: i, checked: r.weekdays.includes(i) }));
     const routine = h('select', { id: 'rem-routine' }, h('option', { value: '' }, 'Today’s suggestion'),
-      routines.map((x) => h('option', { value: x.slug, selected: x.slug === r.routine }, x.name)));
+      routines.map((x) => {
+        // A routine the safety answers close is shown, marked and not offered.
+        const v = verdict(x, status);
+        const note = v ? (v.state === 'blocked' ? ' (not open to you now)' : ' (safety questions first)') : '';
+        return h('option', { value: x.slug, selected: x.slug === r.routine, disabled: !!v && x.slug !== r.routine }, `${x.name}${note}`);
+      }));
     const ferr = errorBox();
     const save = h('button.primary', { type: 'submit' }, r.id ? 'Save' : 'Add reminder');
     formSlot.replaceChildren(h('form.card', {
@@ -126,7 +183,7 @@ export async function reminders() {
           if (r.id) await patch(`/api/reminders/${r.id}`, body);
           else await post('/api/reminders', { ...body, routine: body.routine || undefined, enabled: true });
           formSlot.replaceChildren();
-          toast('Reminder saved');
+          toast(reaches ? 'Reminder saved' : 'Reminder saved. It will not reach this phone until notifications are on.');
           await load();
         });
       },
@@ -140,11 +197,10 @@ export async function reminders() {
     time.focus();
   };
 
-  if (!current()) return;
-  mount(h('section.screen',
+  view.mount(h('section.screen',
     h('h1', 'Reminders'),
     h('p.lead', 'A gentle nudge at the times you choose, in your time zone.'),
-    await pushPanel(),
+    await pushPanel(recheck),
     err,
     list,
     formSlot,

@@ -1,12 +1,11 @@
 // The safety questions (asked by the server: GET /api/me/screening gives them), answered yes
 // or no and saved with PUT. Then what they mean: open, best left out (why, and a gentler
 // routine), or still waiting for answers. A "yes" never closes the gentle breathing routines.
-import { h, mount, errorBox, busy, routeToken } from './ui.js';
+import { h, errorBox, busy } from './ui.js';
 import { getCached, put } from './api.js';
 import { routineNames } from './gate.js';
 
-export async function screening(params) {
-  const current = routeToken();
+export async function screening(params, view) {
   const next = params.get('next');
   const err = errorBox();
   const [status, names] = await Promise.all([getCached('/api/me/screening').then((r) => r.data), routineNames()]);
@@ -36,8 +35,7 @@ export async function screening(params) {
       nextOpen ? h('a.button.primary', { href: `#/run/${encodeURIComponent(next)}` }, `Continue to ${name(next)}`) : null));
   };
   show(status);
-  if (!current()) return;
-  mount(h('section.screen.screening',
+  view.mount(h('section.screen.screening',
     h('h1', 'Safety questions'),
     h('p.lead', 'Power breathing and cold water ask a lot of the heart and breathing. A few yes-or-no questions keep them away from people they could harm. Your answers stay private.'),
     h('form', {

@@ -1,11 +1,11 @@
 // One practice session, start to end: the routine's cautions → pre rating → the guided
 // routine → post rating with a note → a short result. The session is written to IndexedDB
 // before anything is sent, and sent again (same uuid) when the post rating is added.
-import { h, mount, fmtDuration, signed, errorBox, toast, hooks, routeToken } from './ui.js';
-import { getCached } from './api.js';
+import { h, s, fmtDuration, sayDuration, signed, count, errorBox, toast, hooks } from './ui.js';
+import { loadRoutine, kindWord, waterWarning } from './routines.js';
 import { kv, sessions } from './store.js';
 import { save, sync } from './outbox.js';
-import { plan, cycleMs, cyclesForMinutes, needsWaterWarning } from './plan.js';
+import { plan, cycleMs, cyclesForMinutes } from './plan.js';
 import { pacerView, toggle } from './pacer.js';
 import { Cues } from './cues.js';
 import { ratingView } from './rating.js';
@@ -14,7 +14,6 @@ import { coldGuide, coldSeconds, waterInput, withColdSeconds } from './cold.js';
 import { verdict, gateScreen, gateCard, screeningStatus, routineNames } from './gate.js';
 import { isSlowBreathing, gentleCard, withoutOverBreathing } from './gentle.js';
 
-export const WATER_WARNING = 'Never in or near water, never while driving; seated or lying down.';
 let active = null;
 
 /** The router calls this when the user navigates away mid-routine: save what was done. */
@@ -24,28 +23,16 @@ export function leaveActive() {
 }
 hooks.leave = leaveActive;
 
-export async function loadRoutine(slug) {
-  try {
-    return (await getCached(`/api/routines/${encodeURIComponent(slug)}`)).data;
-  } catch (err) {
-    const list = await getCached('/api/routines').catch(() => null);
-    const found = list?.data?.find?.((r) => r.slug === slug);
-    if (found) return found;
-    throw err;
-  }
-}
-
 /**
  * `params` may carry a plan's step: `minutes` (a breathing routine's length) or `cold`
  * (seconds of cold in all, for a one-round cold routine).
  */
-export async function runSession(slug, params = new URLSearchParams()) {
-  const current = routeToken();
+export async function runSession(slug, params, view) {
   let routine = await loadRoutine(slug);
   const gate = verdict(routine, await screeningStatus());
   if (gate) {
     const names = await routineNames();
-    return current() ? gateScreen(routine, gate, names) : undefined;
+    return gateScreen(view, routine, gate, names);
   }
   const cold = Math.min(600, Number(params.get('cold')) || 0);
   if (cold > 0 && routine.cycles === 1) routine = withColdSeconds(routine, cold);
@@ -53,13 +40,12 @@ export async function runSession(slug, params = new URLSearchParams()) {
 
   const prefs = { sound: true, vibration: true, ...((await kv.get('cuePrefs')) || {}) };
   const gentle = isSlowBreathing(routine) ? await gentleCard() : null;
-  if (!current()) return;  // left while loading: the next screen is already shown
-  const choice = await introView(routine, prefs, planned, gentle);
+  const choice = await introView(view, routine, prefs, planned, gentle);
   if (!choice) return;
   kv.set('cuePrefs', { sound: choice.sound, vibration: choice.vibration });
   kv.set('lastRoutine', { slug: routine.slug, name: routine.name });
 
-  const pre = await show(ratingView({
+  const pre = await show(view, ratingView({
     title: 'Before you start',
     intro: 'How do you feel right now? Move each slider; there are no right answers.',
     nextLabel: 'Start',
@@ -82,7 +68,7 @@ export async function runSession(slug, params = new URLSearchParams()) {
   document.body.classList.add('running');
   let outcome;
   try {
-    outcome = await runRoutineBody(routine, choice, cues, record);
+    outcome = await runRoutineBody(view, routine, choice, cues, record);
   } finally {
     document.body.classList.remove('running');
     cues.close();
@@ -97,7 +83,7 @@ export async function runSession(slug, params = new URLSearchParams()) {
   await save(record);
   if (outcome.abandoned) return;
 
-  const post = await show(ratingView({
+  const post = await show(view, ratingView({
     title: outcome.endedEarly ? 'Ended early: how do you feel now?' : 'How do you feel now?',
     intro: 'The same three sliders, so you can see what changed.',
     initial: pre || undefined,
@@ -110,20 +96,20 @@ export async function runSession(slug, params = new URLSearchParams()) {
     Object.assign(latest, { post, sync: latest.sync === 'failed' ? 'failed' : 'pending' });
     await save(latest);
   }
-  resultView(routine, record, pre, post, outcome);
+  resultView(view, routine, record, pre, post, outcome);
 }
 
-function show(view) {
-  mount(view.el);
-  return view.done;
+function show(view, screen) {
+  view.mount(screen.el);
+  return screen.done;
 }
 
-async function runRoutineBody(routine, choice, cues, record) {
+async function runRoutineBody(screen, routine, choice, cues, record) {
   if (hasOpenEnded(routine)) {
     let abandon;
     active = { abandon: () => abandon?.() };
     const abandoned = new Promise((resolve) => { abandon = () => resolve(null); });
-    const result = await Promise.race([runPower({ routine, cues }), abandoned]);
+    const result = await Promise.race([runPower({ routine, cues, view: screen }), abandoned]);
     if (!result) return { abandoned: true, endedEarly: true, completedCycles: 0, details: undefined };
     return {
       endedEarly: result.endedEarly,
@@ -150,7 +136,7 @@ async function runRoutineBody(routine, choice, cues, record) {
     }
   };
   document.addEventListener('coach:phase', checkpoint);
-  mount(view.el);
+  screen.mount(view.el);
   view.start();
   const result = await view.done;
   document.removeEventListener('coach:phase', checkpoint);
@@ -166,14 +152,14 @@ async function runRoutineBody(routine, choice, cues, record) {
 }
 
 /** The start screen: what it is, how long, the cautions, sound and vibration. */
-function introView(routine, prefs, planned, gentle) {
+function introView(view, routine, prefs, planned, gentle) {
   return new Promise((resolve) => {
     const isPower = hasOpenEnded(routine);
     const isCold = routine.kind !== 'breathing';
     const perCycle = cycleMs(routine);
     let cycles = routine.cycles;
     const length = h('p.muted');
-    const showLength = () => { length.textContent = `About ${fmtDuration((perCycle * cycles) / 1000)}`; };
+    const showLength = () => { length.textContent = `About ${sayDuration((perCycle * cycles) / 1000)}`; };
     showLength();
 
     let minutesSelect = null;
@@ -193,22 +179,21 @@ function introView(routine, prefs, planned, gentle) {
           cycles = m === usual ? routine.cycles : cyclesForMinutes(routine, m);
           showLength();
         },
-      }, options.map((m) => h('option', { value: m, selected: m === initial }, `${m} minutes`)));
+      }, options.map((m) => h('option', { value: m, selected: m === initial }, count(m, 'minute'))));
     }
     const water = isCold ? waterInput() : null;
     const sound = toggle('Sound', prefs.sound, (on) => { prefs.sound = on; });
     const vibration = navigator.vibrate ? toggle('Vibration', prefs.vibration, (on) => { prefs.vibration = on; }) : null;
-    const warn = needsWaterWarning(routine);
     const all = routine.cautions || []; // the server adds the standard ones by rule
     const cautions = gentle ? withoutOverBreathing(all) : all;
 
-    mount(h('section.screen',
+    view.mount(h('section.screen',
       h('p.eyebrow', kindWord(routine)),
       h('h1', routine.name),
       routine.summary ? h('p.lead', routine.summary) : null,
       length,
       planned.cold ? h('p', `Today’s step in your plan: ${fmtDuration(planned.cold)} of cold in all.`) : null,
-      warn ? waterWarning() : null,
+      waterWarning(routine),
       gentle,
       cautions.length ? h('div.card', h('h2', 'Before you start'), h('ul.cautions', cautions.map((c) => h('li', c)))) : null,
       minutesSelect ? h('div.field', h('label', { htmlFor: 'length' }, 'Length'), minutesSelect) : null,
@@ -220,38 +205,51 @@ function introView(routine, prefs, planned, gentle) {
   });
 }
 
-/** The one safety line every breath-hold and cold routine shows before it starts. */
-export function waterWarning() {
-  return h('div.warning', { role: 'note' }, h('strong', 'Breath holds and fast breathing: '), WATER_WARNING);
+const SCALES = [['Mood', 'mood'], ['Anxiety', 'anxiety'], ['Energy', 'energy']];
+
+/** Before → after for each scale, drawn as two bars (before pale, after full), with words. */
+function beforeAfter(pre, post) {
+  const W = 300, rowH = 44, L = 70;
+  const x = (v) => L + (v * (W - L - 40)) / 10;
+  const svg = s('svg', { viewBox: `0 0 ${W} ${rowH * 3}`, class: 'chart-svg before-after', role: 'img', 'aria-label': 'Before and after' });
+  SCALES.forEach(([label, key], i) => {
+    const y = i * rowH + 8;
+    svg.append(
+      s('text', { x: 0, y: y + 18, class: 'label' }, label),
+      s('rect', { x: L, y, width: Math.max(2, x(pre[key]) - L), height: 12, rx: 6, class: 'bar-pre' }),
+      s('rect', { x: L, y: y + 16, width: Math.max(2, x(post[key]) - L), height: 12, rx: 6, class: 'bar-post' }),
+      s('text', { x: x(Math.max(pre[key], post[key])) + 6, y: y + 24, class: 'axis' }, `${pre[key]} → ${post[key]}`));
+  });
+  const parts = SCALES.map(([label, key], i) => `${i ? label.toLowerCase() : label} ${signed(post[key] - pre[key])}`);
+  const calmer = post.anxiety < pre.anxiety;
+  return h('figure.chart.result-figure',
+    h('figcaption', h('p.result-big', parts.join(', '))),
+    svg,
+    h('p.small.muted', 'Pale: before. Full: after. ',
+      calmer ? 'Lower anxiety is good: you feel calmer than before.' : 'For anxiety, lower is calmer.'));
 }
 
-export function kindWord(routine) {
-  return { breathing: 'Breathing', cold: 'Cold', combined: 'Breathing and cold' }[routine.kind] || 'Routine';
-}
-
-function resultView(routine, record, pre, post, outcome) {
+function resultView(view, routine, record, pre, post, outcome) {
   const lines = [];
-  if (pre && post) {
-    const parts = [['Mood', 'mood'], ['anxiety', 'anxiety'], ['energy', 'energy']]
-      .map(([label, key]) => `${label} ${signed(post[key] - pre[key])}`);
-    lines.push(h('p.result-big', parts.join(', ')));
-  }
+  if (pre && post) lines.push(beforeAfter(pre, post));
   if (outcome.retention?.length) {
     lines.push(h('p', `Retention: ${outcome.retention.map((s, i) => `round ${i + 1} ${s.toFixed(1)} s`).join(', ')}.`));
   }
   const mins = (Date.parse(record.ended_at) - Date.parse(record.started_at)) / 1000;
   const err = errorBox();
   const saved = h('p.muted', navigator.onLine ? 'Saved.' : 'Saved on this phone; it will be sent when you are back online.');
-  mount(h('section.screen.result',
-    h('h1', outcome.endedEarly ? 'Saved, ended early' : 'Well done'),
-    h('p.lead', `${routine.name}, ${fmtDuration(mins)}.`),
+  // api.md: under a minute is kept and listed, but counts in no total, streak or email.
+  const short = mins < 60 ? h('p.small.muted', 'Under a minute, so it stays in your history but does not count in your totals or streak.') : null;
+  view.mount(h('section.screen.result',
+    h('h1', outcome.endedEarly ? 'Ended early' : 'Well done'),
+    h('p.lead', `${routine.name}, ${sayDuration(mins)}.`),
     lines,
+    short,
     saved,
     err,
     h('div.actions',
       h('a.button.primary', { href: '#/' }, 'Done'),
       h('a.button.link', { href: '#/history' }, 'See history'))));
-  toast('Session saved');
   explainRefusal(routine, record.uuid, saved);
 }
 

@@ -1,29 +1,28 @@
 // Settings: the weekly email, the resonance rate, your data (export), the safety
 // questions, the account (address, password, devices), passkeys, logging out and deleting the account.
-import { h, mount, errorBox, busy, WEEKDAYS, field, toast, routeToken } from './ui.js';
+import { h, errorBox, busy, WEEKDAYS, field, toast, count } from './ui.js';
 import { getCached, patch, del, request } from './api.js';
 import { sessions } from './store.js';
 import { pending, sync } from './outbox.js';
+import { zoneCard } from './zone.js';
 import { passkeysCard } from './passkeys.js';
 import { emailCard, passwordCard, devicesCard, forget, logOut } from './account.js';
 
-export async function settings() {
-  const current = routeToken();
+export async function settings(view) {
   const err = errorBox();
   let me;
   try {
     me = (await getCached('/api/me')).data;
   } catch (e) {
-    if (!current()) return;
-    mount(h('section.screen', h('h1', 'Settings'), err));
+    view.mount(h('section.screen', h('h1', 'Settings'), err));
     err.show(e);
     return;
   }
-  if (!current()) return;
-  mount(h('section.screen.settings',
+  view.mount(h('section.screen.settings',
     h('h1', 'Settings'),
-    h('p.muted', `${me.email} · ${me.timezone}`),
+    h('p.muted', me.email),
     digestCard(me),
+    zoneCard(me),
     resonanceCard(me),
     h('div.card', h('h2', 'Reminders and safety'),
       h('div.actions',
@@ -113,24 +112,43 @@ function accountCard() {
   logout.addEventListener('click', () => busy(logout, err, async () => {
     await sync();
     const waiting = pending(await sessions.all()).length;
-    if (waiting && !confirm(`${waiting} session${waiting > 1 ? 's have' : ' has'} not been sent yet and will be lost if you log out now. Log out anyway?`)) return;
+    if (waiting && !confirm(`${count(waiting, 'session')} not sent yet will be lost if you log out now. Log out anyway?`)) return;
     await logOut();
   }));
+  // The password and the "cannot be undone" are checked together, in one step: no question
+  // comes before the password is known to be right, and its error sits under the field.
   const password = h('input', { type: 'password', id: 'delete-password', autocomplete: 'current-password', required: true });
+  const wrong = h('p.error.field-error', { id: 'delete-password-error', role: 'alert', hidden: true });
+  const understood = h('input', { type: 'checkbox', id: 'delete-understood', required: true });
   const remove = h('button.danger', { type: 'submit' }, 'Delete my account');
+  const showWrong = (text) => {
+    wrong.textContent = text || '';
+    wrong.hidden = !text;
+    if (text) password.setAttribute('aria-invalid', 'true'); else password.removeAttribute('aria-invalid');
+  };
+  password.addEventListener('input', () => showWrong(null));
   const form = h('form', {
     onsubmit: (ev) => {
       ev.preventDefault();
+      showWrong(null);
       busy(remove, err, async () => {
-        if (!confirm('Delete your account and everything in it? This cannot be undone.')) return;
-        await del('/api/me', { password: password.value });
+        try {
+          await del('/api/me', { password: password.value });
+        } catch (e) {
+          if (e.status !== 403) throw e;
+          showWrong(e.message);
+          password.focus();
+          return;
+        }
         await forget();
       });
     },
   },
   h('p.small.muted', 'Deletes your account, sessions, routines, reminders and notifications for good.'),
-  field('Password', password),
+  h('div.field', h('label', { htmlFor: 'delete-password' }, 'Password'), password, wrong),
+  h('div.switch', understood, h('label', { htmlFor: 'delete-understood' }, 'I understand this cannot be undone')),
   remove);
+  password.setAttribute('aria-describedby', wrong.id);
   return h('div.card',
     h('h2', 'Account'),
     logout,

@@ -1,22 +1,13 @@
 // IndexedDB: the phone's own copy. Sessions are written here first (the outbox), the
 // token lives here (the service worker can read it to renew a push subscription), and the
 // last good answer of each GET is kept so every screen opens offline.
-const DB_NAME = 'coach';
-const VERSION = 1;
+// The layout (names, version, stores) is js/idb.js, shared with the service worker.
+import './idb.js';
+
 let dbPromise;
 
 function open() {
-  dbPromise ||= new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, VERSION);
-    req.onupgradeneeded = () => {
-      const db = req.result;
-      if (!db.objectStoreNames.contains('kv')) db.createObjectStore('kv');
-      if (!db.objectStoreNames.contains('cache')) db.createObjectStore('cache');
-      if (!db.objectStoreNames.contains('sessions')) db.createObjectStore('sessions', { keyPath: 'uuid' });
-    };
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
+  dbPromise ||= globalThis.coachDb.open();
   return dbPromise;
 }
 

@@ -43,17 +43,27 @@ export function s(tag, attrs = {}, ...children) {
   return el;
 }
 
+let turn = 0;
+
 /**
- * A screen that awaits before it mounts calls this first: the returned function says whether
- * its route is still the one shown, so a slow screen never draws over the next one.
+ * The router opens one view for each route it shows. Its `mount` draws only while that route
+ * is still the one shown (the same turn of the router, the same hash): a screen that awaits
+ * its data never draws over the screen the person has gone on to. `current()` says the same
+ * for work that is not drawing (a timer, a listener).
  */
-export function routeToken() {
+export function openView() {
+  if (!document.getElementById('toast')?.dataset.sticky) hideToast();
+  const mine = ++turn;
   const at = location.hash;
-  return () => location.hash === at;
+  const current = () => mine === turn && location.hash === at;
+  return {
+    current,
+    mount: (...children) => (current() ? draw(children) : null),
+  };
 }
 
 /** Replace the main view's content and move focus to its heading for screen readers. */
-export function mount(...children) {
+function draw(children) {
   const main = document.getElementById('view');
   main.replaceChildren(...children.flat());
   const heading = main.querySelector('h1');
@@ -75,13 +85,49 @@ export function announce(text) {
 }
 
 let toastTimer;
+/**
+ * A short message at the foot of the screen. `action` {label, run, timeout?, sticky?} adds a
+ * button; without `timeout` an action's toast stays until tapped. A toast belongs to the
+ * screen it was shown on: the next screen hides it, unless it is `sticky` (the update prompt).
+ */
 export function toast(text, action) {
   const box = document.getElementById('toast');
   box.replaceChildren(h('span', text));
-  if (action) box.append(h('button.link', { type: 'button', onclick: () => { box.hidden = true; action.run(); } }, action.label));
+  if (action) box.append(h('button.link', { type: 'button', onclick: () => { hideToast(); action.run(); } }, action.label));
   box.hidden = false;
+  place(box);
+  box.dataset.sticky = action?.sticky ? 'true' : '';
+  document.body.classList.add('toasting');
   clearTimeout(toastTimer);
-  if (!action) toastTimer = setTimeout(() => { box.hidden = true; }, 5000);
+  const ms = action ? action.timeout : 5000;
+  if (ms) toastTimer = setTimeout(hideToast, ms);
+}
+
+/** Controls a toast could hide: those of the screen and the tab bar. */
+const CONTROLS = '#view button, #view a.button, #view a.chip, #view input, #view select, #view textarea, #tabs a';
+
+function covered(box) {
+  const a = box.getBoundingClientRect();
+  let n = 0;
+  for (const el of document.querySelectorAll(CONTROLS)) {
+    const b = el.getBoundingClientRect();
+    if (b.width && b.height && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) n += 1;
+  }
+  return n;
+}
+
+/** At the foot of the screen unless it would cover a control there; then at the top. */
+function place(box) {
+  box.classList.remove('top');
+  if (!covered(box)) return;
+  box.classList.add('top');
+  if (covered(box)) box.classList.remove('top');
+}
+
+function hideToast() {
+  const box = document.getElementById('toast');
+  if (box) box.hidden = true;
+  document.body.classList.remove('toasting');
 }
 
 /** A paragraph that shows an error sentence where a form can see it. A limit reached (429)
@@ -127,6 +173,53 @@ export function fmtDuration(seconds) {
   if (!m) return `${sec} s`;
   return sec ? `${m} min ${sec} s` : `${m} min`;
 }
+
+const plurals = new Intl.PluralRules('en');
+const numbers = new Intl.NumberFormat('en');
+
+/** "1 session", "3 sessions", "1 minute": the noun follows the number's plural rule. */
+export function count(n, one, other = `${one}s`) {
+  return `${numbers.format(n)} ${plural(n, one, other)}`;
+}
+
+export function plural(n, one, other = `${one}s`) {
+  return plurals.select(n) === 'one' ? one : other;
+}
+
+/** A length as people say it: "45 s", "4½ min", "12 min", "1 h 5 min" (not "5 min 4 s"). */
+export function sayDuration(seconds) {
+  const s = Math.max(0, seconds);
+  if (s < 60) return `${Math.round(s)} s`;
+  if (s < 600) {
+    const halves = Math.round(s / 30);
+    return `${Math.floor(halves / 2)}${halves % 2 ? '½' : ''} min`;
+  }
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  return m % 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m / 60} h`;
+}
+
+/**
+ * A mean change with its 95 % interval, in plain words for someone who asked how they are
+ * doing: whether it clearly rose, clearly fell, or is not clear yet. The figures stay for
+ * `numbers` (shown one tap away). `better` is the direction that is good (anxiety: down).
+ */
+export function sureness(mean, ci, { what = 'your mood', better = 'up' } = {}) {
+  if (mean === null || mean === undefined) return { words: 'Not enough sessions to say yet.', numbers: null };
+  const [lo, hi] = ci || [];
+  const r = (v) => signed(v, 1);
+  const numbers = ci
+    ? (r(lo) === r(hi) ? `Average change ${r(mean)}.` : `Average change ${r(mean)}; 95\u00a0% interval ${r(lo)} to ${r(hi)}.`)
+    : `Average change ${r(mean)}; too few sessions for an interval.`;
+  let words;
+  if (!ci) words = 'Too few sessions to say how sure this is.';
+  else if (lo > 0) words = better === 'up' ? `${cap(what)} clearly tends to rise.` : `${cap(what)} tends to rise: not the way you want.`;
+  else if (hi < 0) words = better === 'down' ? `${cap(what)} clearly tends to fall.` : `${cap(what)} tends to fall with it.`;
+  else words = 'Not clear yet: it could go either way. More sessions will tell.';
+  return { words, numbers };
+}
+
+const cap = (text) => text.charAt(0).toUpperCase() + text.slice(1);
 
 export function fmtClock(seconds) {
   const total = Math.max(0, Math.ceil(seconds));

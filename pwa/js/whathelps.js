@@ -1,37 +1,34 @@
 // "What helps me": mood change per routine, raw and allowing for the start, in plain words;
 // "surprise me" picks a favourite at random so each gets its share of good and bad days.
-import { h, mount, signed, errorBox, busy, routeToken } from './ui.js';
+import { h, errorBox, busy, count, sureness } from './ui.js';
 import { getCached, post } from './api.js';
 import { kv } from './store.js';
 import { allowed, screeningStatus } from './gate.js';
 
+/** Plain words first; the figures one tap away. */
 function change(effect) {
-  if (effect?.mean === null || effect?.mean === undefined) return 'not known yet';
-  const [lo, hi] = effect.ci95 || [];
-  const range = effect.ci95 ? `likely between ${signed(lo, 1)} and ${signed(hi, 1)}` : 'too few sessions to say how sure';
-  return `${signed(effect.mean, 1)} points (${range})`;
+  const said = sureness(effect?.mean, effect?.ci95);
+  return [said.words, said.numbers ? h('details.numbers', h('summary', 'The numbers'), h('p.small', said.numbers)) : null];
 }
 
 function routineItem(r) {
   return h('li.card.helps',
     h('h3', r.rank ? `${r.rank}. ${r.name}` : r.name),
-    h('p.small.muted', `${r.n} session${r.n === 1 ? '' : 's'} rated before and after`),
-    h('p', 'Mood after minus before: ', change(r.raw)),
-    h('p', 'Allowing for how you felt beforehand: ', change(r.adjusted)),
+    h('p.small.muted', `${count(r.n, 'session')} rated before and after`),
+    h('div.change', h('p', h('strong', 'Mood, after minus before: '), change(r.raw))),
+    h('div.change', h('p', h('strong', 'Allowing for how you felt beforehand: '), change(r.adjusted))),
     h('p', h('strong', r.words)),
     r.blocked ? h('p.warning', 'Not open to you now: ', r.blocked) : null);
 }
 
-export async function whatHelps() {
-  const current = routeToken();
+export async function whatHelps(view) {
   const [{ data }, routines, status] = await Promise.all([
     getCached('/api/insights/what-helps'),
     getCached('/api/routines').then((r) => r.data).catch(() => []),
     screeningStatus(),
   ]);
   const usual = data.usual_start === null ? '' : ` (${data.usual_start.toFixed(1)} of 10)`;
-  if (!current()) return;
-  mount(h('section.screen.what-helps',
+  view.mount(h('section.screen.what-helps',
     h('h1', 'What helps me'),
     h('p.lead', data.summary),
     h('div.card',

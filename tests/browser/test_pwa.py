@@ -246,9 +246,9 @@ def test_every_screen_opens_without_console_errors(phone, base_url, console):
         page.goto(f"{base_url}/{hash_}")
         page.locator("h1", has_text=heading).wait_for()
         page.wait_for_load_state("networkidle")
-    # The cold start screen carries the water warning and the optional temperature.
+    # The cold start screen carries its own water rule and the optional temperature.
     page.goto(f"{base_url}/#/run/cold-face")
-    page.get_by_text("Never in or near water, never while driving; seated or lying down.").wait_for()
+    page.get_by_text("Never hold your breath with your face in the water.", exact=False).wait_for()
     assert page.get_by_label("Water temperature in °C (optional)").is_visible()
     console.assert_clean()
 
@@ -378,7 +378,7 @@ def test_settings_export_then_delete_the_account(phone, base_url, server_app, co
 
     page.get_by_text("Delete account").click()
     page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_label("I understand this cannot be undone").check()
     page.get_by_role("button", name="Delete my account").click()
     page.get_by_role("button", name="Create account").wait_for()
     with server_app.app_context():

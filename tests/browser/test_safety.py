@@ -184,7 +184,7 @@ def test_plans_what_helps_and_help_screens_open_cleanly(phone, base_url, console
     page.get_by_role("button", name="Start this plan today").click()
     page.get_by_role("link", name="Start today’s step").click()
     page.get_by_text("Today’s step in your plan: 15 s of cold in all.").wait_for()
-    page.get_by_text("Never in or near water, never while driving; seated or lying down.").wait_for()
+    page.get_by_text("never hold your breath or breathe fast there, and never put your head under.").wait_for()  # the cold-water rule
 
     page.goto(f"{base_url}/#/what-helps")
     page.get_by_role("heading", name="1. Box breathing").wait_for()
