@@ -12,17 +12,6 @@ from pathlib import Path
 
 COACH = Path(__file__).resolve().parent.parent / "coach"
 
-# Files whose function-level imports other engineers are moving in parallel branches.
-# The lead empties this list at merge: it must end up empty.
-FUNCTION_IMPORTS_ALLOWED_FOR_NOW = {
-    "coach/practice/insights.py",  # practice/ and digest/: another engineer
-    "coach/practice/sessions.py",
-    "coach/practice/what_helps.py",
-    "coach/tick/reminders.py",  # tick/ and push/: another engineer
-    "coach/tick/scheduler.py",
-}
-
-
 def _modules() -> dict[str, Path]:
     """Dotted name → file, for every module and package under coach/."""
     found = {}
@@ -156,8 +145,6 @@ def test_no_import_hides_inside_a_function():
     hidden = []
     for path in sorted(COACH.rglob("*.py")):
         relative = str(path.relative_to(COACH.parent))
-        if relative in FUNCTION_IMPORTS_ALLOWED_FOR_NOW:
-            continue
         for node in ast.walk(ast.parse(path.read_text(), relative)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for inner in ast.walk(node):
@@ -166,18 +153,11 @@ def test_no_import_hides_inside_a_function():
     assert not hidden, "imports inside functions (move them to the top):\n" + "\n".join(sorted(set(hidden)))
 
 
-# Files that still read the environment in branches other engineers are changing in parallel.
-# The lead empties this list at merge: config.py must end up the only reader.
-ENVIRONMENT_READERS_ALLOWED_FOR_NOW = {
-    "coach/tick/reminders.py",  # COACH_DISPATCH_BATCH, COACH_PUSH_CONCURRENCY: tick/ is another engineer's
-}
-
-
 def test_every_setting_is_read_from_the_environment_in_config_py_only():
     readers = []
     for path in sorted(COACH.rglob("*.py")):
         relative = str(path.relative_to(COACH.parent))
-        if relative in {"coach/config.py", *ENVIRONMENT_READERS_ALLOWED_FOR_NOW}:
+        if relative == "coach/config.py":
             continue
         for number, line in enumerate(path.read_text().splitlines(), 1):
             if re.search(r"\bos\.(environ|getenv|putenv)\b|from os import", line):
