@@ -14,7 +14,10 @@ from . import config, errors, http_headers, logs, models
 from .api import input_guard, register_blueprints
 from .cli import coach_cli
 from .extensions import api as openapi
-from .extensions import db, limiter, migrate
+from .extensions import babel, db, limiter, migrate
+from .i18n.catalogues import DIRECTORY as TRANSLATIONS
+from .i18n.catalogues import compile_catalogues
+from .i18n.selection import request_language
 from .pages.api_docs import docs
 from .pages.shell import web
 from .pages.unsubscribe import unsubscribe_web
@@ -46,6 +49,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     limiter.init_app(app)
+    # A clean clone or an edited .po never runs on a missing or stale .mo (not committed).
+    compile_catalogues()
+    babel.init_app(app, locale_selector=request_language, default_translation_directories=str(TRANSLATIONS))
     openapi.init_app(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     http_headers.init_app(app)  # first, so even a refused request gets its id and headers
     errors.init_app(app)  # after openapi.init_app so our handlers win over flask-smorest's

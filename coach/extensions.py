@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 
 from flask import request
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -31,6 +32,7 @@ def _reads() -> bool:
 
 
 db = SQLAlchemy(model_class=Base)
+babel = Babel()  # the locale selector and catalogues: coach/i18n
 migrate = Migrate()
 api = Api()
 # Every write is limited per client and route; reads are not. Login and register carry

@@ -8,6 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..i18n import DEFAULT as DEFAULT_LANGUAGE
 from ..models import User
 from ..planning import plan_digest, replan_reminders
 from .passwords import WrongPassword, check_password, hash_password
@@ -21,11 +22,13 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def register(email: str, password: str, timezone: str, now: datetime) -> User:
+def register(email: str, password: str, timezone: str, now: datetime, language: str = DEFAULT_LANGUAGE) -> User:
+    """`language`: a supported code (the route's best match of Accept-Language)."""
     user = User(
         email=normalise_email(email),
         password_hash=hash_password(password),
         timezone=timezone,
+        language=language,
         created_at=now,
     )
     plan_digest(user, now)
@@ -54,6 +57,8 @@ def update_profile(user: User, changes: dict, now: datetime) -> User:
         user.resonance_bpm = float(Decimal(str(changes["resonance_bpm"])).quantize(Decimal("0.1"), ROUND_HALF_UP))
     if "timezone" in changes:
         user.timezone = changes["timezone"]
+    if "language" in changes:
+        user.language = changes["language"]
     if "timezone" in changes or digest:
         plan_digest(user, now)
     if "timezone" in changes:

@@ -1,13 +1,16 @@
 """Accounts: register, login, logout, the profile, export and erasure."""
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, request
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ..accounts import passwords, profile, tokens
 from ..fields import JSONBoolean, JSONNumber
+from ..i18n import SUPPORTED as LANGUAGES
+from ..i18n import best_language
 from ..models import utcnow
 from ..timeutil import is_valid_zone, parse_hhmm
 from . import input_guard
@@ -61,15 +64,20 @@ class UserSchema(Schema):
     created_at = fields.DateTime(dump_only=True)
 
 
+LANGUAGE = {"description": "What everything the user reads is written in (api.md, Languages).", "example": "de"}
+
+
 class MeSchema(UserSchema):
     digest = fields.Nested(DigestSettingsSchema, dump_only=True)
     resonance_bpm = fields.Float(dump_only=True)
+    language = fields.String(dump_only=True, metadata={**LANGUAGE, "enum": list(LANGUAGES)})
 
 
 class MePatchSchema(Schema):
     timezone = fields.String(validate=[validate.Length(max=64), validate_zone], metadata=ZONE)
     digest = fields.Nested(DigestSettingsSchema)
     resonance_bpm = JSONNumber(validate=validate.Range(4.0, 7.5))
+    language = fields.String(validate=validate.OneOf(LANGUAGES), metadata=LANGUAGE)
 
 
 class LoginAnswerSchema(Schema):
@@ -94,11 +102,14 @@ class Register(MethodView):
     @auth_blp.alt_response(409, schema="Error", description="The email is taken.")
     @auth_blp.alt_response(429, schema="Error", description="Too many sign-ups from this address.")
     def post(self, body):
-        """Create an account"""
+        """Create an account
+
+        Its `language` is the best match of `Accept-Language` (else `en`); `PATCH /api/me` changes it."""
         try:
-            return profile.register(body["email"], body["password"], body["timezone"], utcnow())
+            language = best_language(request.headers.get("Accept-Language"))
+            return profile.register(body["email"], body["password"], body["timezone"], utcnow(), language)
         except profile.EmailTaken:
-            abort(409, message="An account with that email already exists.")
+            abort(409, message=_("An account with that email already exists."))
 
 
 def _login_email_key() -> str:
@@ -126,7 +137,7 @@ class Login(MethodView):
         try:
             return tokens.login(body["email"], body["password"], utcnow(), current_app.config["TOKEN_TTL_DAYS"])
         except passwords.WrongPassword:
-            abort(401, message="That email and password do not match.")
+            abort(401, message=_("That email and password do not match."))
 
 
 @auth_blp.route("/logout")
@@ -150,7 +161,7 @@ class Me(MethodView):
     @me_blp.arguments(MePatchSchema(), required=False)  # no body: nothing changes
     @me_blp.response(200, MeSchema)
     def patch(self, changes):
-        """Change time zone, weekly email schedule or resonance rate"""
+        """Change time zone, weekly email schedule, resonance rate or language"""
         return profile.update_profile(current_user(), changes, utcnow())
 
     @login_required
@@ -162,4 +173,4 @@ class Me(MethodView):
         try:
             profile.erase(current_user(), body["password"])
         except passwords.WrongPassword:
-            abort(403, message="That password is not right; nothing was deleted.")
+            abort(403, message=_("That password is not right; nothing was deleted."))

@@ -19,6 +19,8 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     timezone: Mapped[str] = mapped_column(String(64))
+    # What everything the user reads is written in: en, de, es or fr (coach/i18n).
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     resonance_bpm: Mapped[float] = mapped_column(Float, default=6.0)
     digest_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     digest_weekday: Mapped[int] = mapped_column(Integer, default=6)  # 0 = Monday, 6 = Sunday
