@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import flask_babel
 from flask import Flask
 from flask.sessions import SessionInterface
 from sqlalchemy import event
@@ -48,10 +49,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
-    limiter.init_app(app)
     # A clean clone or an edited .po never runs on a missing or stale .mo (not committed).
     compile_catalogues()
     babel.init_app(app, locale_selector=request_language, default_translation_directories=str(TRANSLATIONS))
+    # Flask-Babel keeps the chosen locale in `g`, which outlives a request where an app
+    # context was already pushed (tests, CLI): choose afresh for every request, first of all
+    # (before the limiter's own hook, whose 429 has a message too).
+    app.before_request(flask_babel.refresh)
+    limiter.init_app(app)
     openapi.init_app(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     http_headers.init_app(app)  # first, so even a refused request gets its id and headers
     errors.init_app(app)  # after openapi.init_app so our handlers win over flask-smorest's

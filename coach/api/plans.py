@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
@@ -108,7 +109,7 @@ class PlanBySlug(MethodView):
         try:
             found = plans.plan_with_progress(current_user(), slug, query.get("start"), utcnow())
         except plans.InvalidStart as exc:
-            abort(422, message="Some fields are not valid.", messages={"start": [str(exc)]})
+            abort(422, message=_("Some fields are not valid."), messages={"start": [str(exc)]})
         if found is None:
-            abort(404, message="There is no plan with that name.")
+            abort(404, message=_("There is no plan with that name."))
         return found

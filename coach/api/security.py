@@ -5,6 +5,7 @@ from copy import deepcopy
 from functools import wraps
 
 from flask import g, request
+from flask_babel import gettext as _
 from flask_smorest import abort
 from flask_smorest.utils import deepupdate
 
@@ -34,7 +35,7 @@ def login_required(func):
         token = bearer_token()
         user = tokens.authenticate(token, utcnow()) if token else None
         if user is None:
-            abort(401, message="Please log in again.", headers={"WWW-Authenticate": 'Bearer realm="coach"'})
+            abort(401, message=_("Please log in again."), headers={"WWW-Authenticate": 'Bearer realm="coach"'})
         g.user, g.token = user, token
         return func(*args, **kwargs)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
@@ -106,4 +107,4 @@ class Surprise(MethodView):
         try:
             return what_helps.pick_surprise(current_user(), body.get("favourites"), secrets.SystemRandom())
         except what_helps.InvalidFavourites as exc:
-            abort(422, message="Some fields are not valid.", messages=exc.errors)
+            abort(422, message=_("Some fields are not valid."), messages=exc.errors)

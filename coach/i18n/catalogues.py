@@ -47,6 +47,19 @@ def _stale(po: Path, mo: Path) -> bool:
         return True
 
 
+def _compile(po: Path, mo: Path, language: str) -> None:
+    with po.open("rb") as source:
+        catalog = read_po(source, locale=language, domain=DOMAIN)
+    fd, tmp = tempfile.mkstemp(dir=mo.parent, prefix=".messages-", suffix=".mo")
+    try:
+        with os.fdopen(fd, "wb") as target:
+            write_mo(target, catalog)
+        os.replace(tmp, mo)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def compile_catalogues(directory: Path = DIRECTORY) -> list[str]:
     """Compile every `.po` whose `.mo` is missing or older; returns the languages compiled.
     Fuzzy entries are left out, as `pybabel compile` does (a test refuses them anyway)."""
@@ -54,29 +67,27 @@ def compile_catalogues(directory: Path = DIRECTORY) -> list[str]:
     for language in SUPPORTED:
         po = po_path(language, directory)
         mo = po.with_suffix(".mo")
-        if language == DEFAULT or not po.exists() or not _stale(po, mo):
-            continue
-        with po.open("rb") as source:
-            catalog = read_po(source, locale=language, domain=DOMAIN)
-        fd, tmp = tempfile.mkstemp(dir=mo.parent, prefix=".messages-", suffix=".mo")
-        try:
-            with os.fdopen(fd, "wb") as target:
-                write_mo(target, catalog)
-            os.replace(tmp, mo)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        compiled.append(language)
-    if compiled:
+        if language != DEFAULT and po.exists() and _stale(po, mo):
+            _compile(po, mo, language)
+            compiled.append(language)
+    if compiled and directory == DIRECTORY:
         _translations.cache_clear()
     return compiled
 
 
 @lru_cache(maxsize=len(SUPPORTED))
 def _translations(language: str) -> NullTranslations:
+    """Loaded once per process; compiled first if the .mo is missing or stale (a process
+    that never made an app, say a script calling a service)."""
     if language == DEFAULT:
         return NullTranslations()
-    mo = po_path(language).with_suffix(".mo")
+    po = po_path(language)
+    mo = po.with_suffix(".mo")
+    try:
+        if po.exists() and _stale(po, mo):
+            _compile(po, mo, language)
+    except OSError as exc:  # a read-only install without its .mo: English, and say so
+        log.error("cannot compile the %s catalogue %s (%s): texts fall back to English", language, po, exc)
     if not mo.exists():
         log.error("no compiled catalogue for %s at %s: texts fall back to English", language, mo)
         return NullTranslations()

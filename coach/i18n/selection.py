@@ -23,6 +23,16 @@ def request_language() -> str:
         asked = supported(request.args.get("lang"))
         if asked:
             return asked
-    user = g.get("user")
-    own = supported(getattr(user, "language", None)) if user is not None else None
+    own = supported(getattr(_signed_in_user(), "language", None))
     return own or best_language(request.headers.get("Accept-Language"))
+
+
+def _signed_in_user():
+    """The user `login_required` verified for *this* request's bearer token: `g` outlives a
+    request where an app context is already pushed (a test, a CLI command), so a user left in
+    `g` by an earlier request must not choose the language of an anonymous one."""
+    user, token = g.get("user"), g.get("token")
+    if user is None or not token:
+        return None
+    _, _, sent = request.headers.get("Authorization", "").partition(" ")
+    return user if sent.strip() == token else None
