@@ -14,6 +14,7 @@ from coach.models import Reminder, User
 from coach.push import vapid
 from coach.routines import catalogue
 from coach.tick.scheduler import tick
+from coach.unsubscribe import make_token
 from conftest import signup
 from pushservice import PushService
 
@@ -206,3 +207,19 @@ def test_a_push_reminder_is_in_the_users_language(client, push):
     assert titles["es"][0] == "Es hora de 10 minutos de respiración de resonancia"
     assert got["de"]["cold-face"]["body"] == "Wann immer du so weit bist: tippe, um zu beginnen, und atme in der Kälte ganz normal weiter."
     assert got["de"]["resonance"]["url"] == "https://coach.example/#/session/resonance"  # the rest is as it was
+
+
+def test_the_unsubscribe_page_in_the_readers_language(app, client):
+    who = signup(client, email="lea@example.com")
+    token = make_token(app.config["SECRET_KEY"], db.session.get(User, who["user"]["id"]))
+    page = client.get(f"/unsubscribe/{token}", headers={"Accept-Language": "de-AT,de;q=0.9,en;q=0.5"}).get_data(as_text=True)
+    assert '<html lang="de">' in page
+    assert "<h1>Den Wochenrückblick abbestellen?</h1>" in page
+    assert "Du bekommst den Wochenrückblick nicht mehr per E-Mail an l•••@example.com." in page
+    assert '<button type="submit">Abbestellen</button>' in page
+    done = client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"}, headers={"Accept-Language": "fr"})
+    assert "<h1>Votre désabonnement est confirmé</h1>" in done.get_data(as_text=True)
+    bad = client.get("/unsubscribe/not-a-token", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert '<html lang="es">' in bad and "<h1>Este enlace no funciona</h1>" in bad
+    english = client.get(f"/unsubscribe/{token}").get_data(as_text=True)
+    assert '<html lang="en">' in english and "The weekly summary is already off" in english
