@@ -62,3 +62,10 @@ def test_the_openapi_document_names_the_languages(client):
     schemas = spec["components"]["schemas"]
     assert schemas["Me"]["properties"]["language"]["enum"] == ["en", "de", "es", "fr"]
     assert schemas["MePatch"]["properties"]["language"]["enum"] == ["en", "de", "es", "fr"]
+    lang = {"$ref": "#/components/parameters/Lang"}
+    assert spec["components"]["parameters"]["Lang"]["in"] == "query"
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                wanted = method == "get" and path.startswith("/api/")  # not /healthz: no texts
+                assert (lang in operation.get("parameters", [])) == wanted, (method, path)

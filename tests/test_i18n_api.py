@@ -223,3 +223,13 @@ def test_the_unsubscribe_page_in_the_readers_language(app, client):
     assert '<html lang="es">' in bad and "<h1>Este enlace no funciona</h1>" in bad
     english = client.get(f"/unsubscribe/{token}").get_data(as_text=True)
     assert '<html lang="en">' in english and "The weekly summary is already off" in english
+
+
+def test_lang_overrides_only_a_read(client):
+    who = speaker(client, "de")
+    body = {"local_time": "07:00", "weekdays": [0], "routine": "nope"}
+    r = client.post("/api/reminders?lang=fr", json=body, headers=who["headers"])
+    assert r.status_code == 422 and r.get_json()["message"] == "Eine Übung mit diesem Namen gibt es nicht."
+    r = client.get("/api/routines/nope?lang=fr", headers=who["headers"])
+    assert r.get_json()["message"] == "Aucun exercice ne porte ce nom."
+    assert client.get("/api/me?lang=fr", headers=who["headers"]).get_json()["language"] == "de"  # reading, not setting
