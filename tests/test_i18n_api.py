@@ -15,7 +15,7 @@ from coach.push import vapid
 from coach.routines import catalogue
 from coach.tick.scheduler import tick
 from coach.unsubscribe import make_token
-from conftest import signup
+from conftest import app_with_db, signup
 from pushservice import PushService
 
 HAYASHI = "(Hayashi et al. 1997, European Journal of Applied Physiology 76:394; "
@@ -233,3 +233,17 @@ def test_lang_overrides_only_a_read(client):
     r = client.get("/api/routines/nope?lang=fr", headers=who["headers"])
     assert r.get_json()["message"] == "Aucun exercice ne porte ce nom."
     assert client.get("/api/me?lang=fr", headers=who["headers"]).get_json()["language"] == "de"  # reading, not setting
+
+
+def test_a_rate_limited_call_says_so_in_plain_words_in_the_language(database_url, tmp_path):
+    with app_with_db(database_url, tmp_path, RATELIMIT_ENABLED=True) as app:
+        client = app.test_client()
+        for language, expected in (
+            ("de", "Zu viele Anfragen; bitte warte einen Moment und versuch es dann noch einmal."),
+            ("en", "Too many requests; please wait a moment and try again."),
+        ):
+            body = {"email": f"{language}@example.com", "password": "not the password"}
+            answers = [client.post("/api/auth/login", json=body, headers={"Accept-Language": language}) for _ in range(6)]
+            refused = answers[-1]
+            assert refused.status_code == 429 and refused.headers.get("Retry-After")
+            assert refused.get_json()["message"] == expected  # not the limit's own "5 per 1 minute"
