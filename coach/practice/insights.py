@@ -15,10 +15,13 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
 from sqlalchemy import BigInteger, case, cast, desc, extract, func, literal, select
 
 from .. import dialect
 from ..extensions import db
+from ..i18n import DEFAULT as DEFAULT_LANGUAGE
+from ..i18n import N_, translate
 from ..models import PracticeSession, User, UTCDateTime
 from ..timeutil import iso_week_key, local_to_utc, zone
 from .stats import GroupSums, MeanCI, adjusted_means, mean_ci_from_sums
@@ -277,7 +280,7 @@ def _first_session(user: User) -> datetime | None:
     return db.session.scalar(select(func.min(PS.started_at)).where(PS.user_id == user.id))
 
 
-CARE_REASON = (
+CARE_REASON = N_(
     "Your mood has been low in several of your recent sessions. That happens, and you do not "
     "have to carry it alone: talking with someone you trust, your doctor or a support line can help."
 )
@@ -309,23 +312,23 @@ def _names(user: User, slugs: Iterable[str]) -> dict[str, str]:
     return names
 
 
-NOT_ENOUGH = (
+NOT_ENOUGH = N_(
     "Not enough ratings yet to say what helps you. Rate how you feel before and after a few "
     "sessions, and this will start to show which routines seem to lift your mood."
 )
-NO_SESSIONS = (
+NO_SESSIONS = N_(
     "No sessions in this period yet. Whenever you are ready, a few minutes of slow breathing "
     "is a gentle place to start."
 )
-NO_LIFT = (
+NO_LIFT = N_(
     "So far none of your routines shows a lift in mood on average. That is common in the first "
     "weeks: slow breathing often feels calmer only after several days of practice. Keep rating "
     "and this will become clearer."
 )
 HEDGE = {
-    "low": "That rests on few sessions or varies a lot, so it could still be chance: take it as a hint, not a finding.",
-    "moderate": "That is a fairly steady pattern so far; it describes how you felt, not proof of what caused it.",
-    "high": "That has held up across many sessions; it describes how you felt, not a medical effect.",
+    "low": N_("That rests on few sessions or varies a lot, so it could still be chance: take it as a hint, not a finding."),
+    "moderate": N_("That is a fairly steady pattern so far; it describes how you felt, not proof of what caused it."),
+    "high": N_("That has held up across many sessions; it describes how you felt, not a medical effect."),
 }
 
 
@@ -337,28 +340,37 @@ def confidence(delta: MeanCI) -> str:
     return "high" if delta.n >= 15 else "moderate"
 
 
-def recommend(rows: list[dict], names: dict[str, str], total_sessions: int) -> dict:
+def recommend(rows: list[dict], names: dict[str, str], total_sessions: int, language: str = DEFAULT_LANGUAGE) -> dict:
     """Pick the routine after which mood rose most, allowing for the starting rating, and
     say how sure that is in plain words. Never claims more than the numbers show.
 
     rows: [{"routine": slug, "mood": MeanCI of the mood change, "mood_adjusted": float | None}]
     (the digest builds the same rows for one week); names: slug → display name.
-    Answers {routine (None when nothing points anywhere), text, confidence, based_on}.
+    Answers {routine (None when nothing points anywhere), text, confidence, based_on};
+    `text` in `language` (names are given in it already).
     """
     candidates = [r for r in rows if r["mood"].n >= 2]
     if not candidates:
-        return {"routine": None, "text": NO_SESSIONS if total_sessions == 0 else NOT_ENOUGH, "confidence": "none", "based_on": 0}
+        return {"routine": None, "text": translate(language, NO_SESSIONS if total_sessions == 0 else NOT_ENOUGH), "confidence": "none", "based_on": 0}
     best = max(candidates, key=lambda r: (r["mood_adjusted"], r["mood"].n))
     delta: MeanCI = best["mood"]
     if best["mood_adjusted"] <= 0 or delta.mean <= 0:
-        return {"routine": None, "text": NO_LIFT, "confidence": "low", "based_on": sum(r["mood"].n for r in candidates)}
+        return {"routine": None, "text": translate(language, NO_LIFT), "confidence": "low", "based_on": sum(r["mood"].n for r in candidates)}
     level = confidence(delta)
     name = names.get(best["routine"], best["routine"])
-    compared = " — the biggest lift of the routines you rated, allowing for how you felt beforehand" if len(candidates) > 1 else ""
-    text = (
-        f"After {name} your mood was on average {delta.mean:.1f} points higher than before "
-        f"({delta.n} rated sessions){compared}. {HEDGE[level]}"
-    )
+    values = {"routine": name, "delta": format_decimal(round(delta.mean, 1), "0.0", locale=language), "n": delta.n}
+    if len(candidates) > 1:
+        found = translate(
+            language,
+            "After %(routine)s your mood was on average %(delta)s points higher than before (%(n)s rated sessions)"
+            " — the biggest lift of the routines you rated, allowing for how you felt beforehand.",
+            **values,
+        )
+    else:
+        found = translate(
+            language, "After %(routine)s your mood was on average %(delta)s points higher than before (%(n)s rated sessions).", **values
+        )
+    text = f"{found} {translate(language, HEDGE[level])}"
     return {"routine": best["routine"], "text": text, "confidence": level, "based_on": delta.n}
 
 
