@@ -247,3 +247,16 @@ def test_a_rate_limited_call_says_so_in_plain_words_in_the_language(database_url
             refused = answers[-1]
             assert refused.status_code == 429 and refused.headers.get("Retry-After")
             assert refused.get_json()["message"] == expected  # not the limit's own "5 per 1 minute"
+
+
+def test_plans_in_the_users_language(client):
+    who = speaker(client, "es")
+    listed = {p["slug"]: p for p in client.get("/api/plans", headers=who["headers"]).get_json()}
+    cold = listed["cold-shower-4-weeks"]
+    assert cold["name"] == "Un final frío, en cuatro semanas"
+    assert cold["routine_name"] == "Final de ducha fría"
+    assert "(Shattock & Tipton 2012)" in cold["evidence"] and cold["evidence"].startswith("El agua fría")
+    assert cold["weeks"][0]["text"].startswith("De 15 a 30 segundos") and cold["weeks"][0]["low"] == 15
+    one = client.get("/api/plans/resonance-4-weeks?lang=de", headers=who["headers"]).get_json()
+    assert one["name"] == "Resonanzatmung, 5 bis 20 Minuten"
+    assert "(Balban et al. 2023)" in one["evidence"] and "(PLOS ONE 2019)" in one["evidence"]

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
+from ..i18n.selection import request_language
 from ..models import utcnow
 from ..routines import plans
 from .security import current_user, login_required
@@ -95,7 +96,7 @@ class Plans(MethodView):
     @plans_blp.response(200, PlanSchema(many=True))
     def get(self):
         """Every progressive plan, each week with its target"""
-        return plans.list_plans(current_user())
+        return plans.list_plans(current_user(), request_language())
 
 
 @plans_blp.route("/<string:slug>")
@@ -107,7 +108,7 @@ class PlanBySlug(MethodView):
     def get(self, query, slug):
         """One plan; with `start`, where you are in it, from your own sessions"""
         try:
-            found = plans.plan_with_progress(current_user(), slug, query.get("start"), utcnow())
+            found = plans.plan_with_progress(current_user(), slug, query.get("start"), utcnow(), request_language())
         except plans.InvalidStart as exc:
             abort(422, message=_("Some fields are not valid."), messages={"start": [str(exc)]})
         if found is None:

@@ -1,4 +1,5 @@
-"""A pybabel extractor for the built-in routines (coach/routines/builtin.json), named in
+"""pybabel extractors for the built-in routines (coach/routines/builtin.json) and the plans
+(coach/routines/plans.json), named in
 coach/translations/babel.cfg: every text a person reads becomes a msgid, with a comment
 saying which routine and field it is, so a translator sees where it will be shown.
 
@@ -30,3 +31,17 @@ def routines(fileobj, keywords, comment_tags, options):
                 yield 0, None, phase["cue"], [f"routine {slug}: cue of phase {number} ({phase['action']})"]
         for block in routine.get("blocked_by", []):
             yield 0, None, block["reason"], [f"routine {slug}: screening reason ({block['answer']})"]
+
+
+def plans(fileobj, keywords, comment_tags, options):
+    """The plans' texts: name, summary, evidence, cautions and each week's step."""
+    raw = json.loads(fileobj.read().decode("utf-8"))
+    for plan in raw["plans"]:
+        slug = plan["slug"]
+        for field in ("name", "summary", "evidence"):
+            notes = [f"plan {slug}: {field}"] + ([CITATION_NOTE] if field == "evidence" else [])
+            yield 0, None, plan[field], notes
+        for caution in plan.get("cautions", []):
+            yield 0, None, caution, [f"plan {slug}: caution"]
+        for week in plan.get("weeks", []):
+            yield 0, None, week["text"], [f"plan {slug}: week {week['week']}"]

@@ -24,6 +24,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sqlalchemy import select
 
 from ..extensions import db
+from ..i18n import DEFAULT as DEFAULT_LANGUAGE
+from ..i18n import translate
 from ..models import PracticeSession, User
 from ..timeutil import local_date, local_to_utc, zone
 from . import catalogue, screening
@@ -127,13 +129,23 @@ def load_plans(source=None) -> dict[str, dict]:
     return copy.deepcopy(plans)
 
 
-def _described(user: User, plan: dict, blocks: dict[str, dict]) -> dict:
+def _in(language: str, plan: dict) -> dict:
+    """The plan's texts in `language` (each is a catalogue msgid, like a routine's)."""
+    out = copy.deepcopy(plan)
+    for field in ("name", "summary", "evidence"):
+        out[field] = translate(language, plan[field])
+    out["cautions"] = [translate(language, c) for c in plan["cautions"]]
+    out["weeks"] = [{**w, "text": translate(language, w["text"])} for w in out["weeks"]]
+    return out
+
+
+def _described(user: User, plan: dict, blocks: dict[str, dict], language: str) -> dict:
     routine = catalogue.builtin(plan["routine"])
     block = blocks.get(plan["routine"])
-    reason = screening.check(user, routine)
+    reason = screening.verdict(routine, screening.answers_of(user), language)
     return {
-        **copy.deepcopy(plan),
-        "routine_name": routine["name"],
+        **_in(language, plan),
+        "routine_name": translate(language, routine["name"]),
         "kind": routine["kind"],
         "unit": MEASURES[plan["measure"]],
         "blocked": reason,
@@ -145,15 +157,16 @@ def _blocks(user: User) -> dict[str, dict]:
     return {b["slug"]: b for b in screening.status(user)["blocked"]}
 
 
-def list_plans(user: User) -> list[dict]:
-    """Every plan, with whether this person's safety screening lets them do its routine."""
+def list_plans(user: User, language: str = DEFAULT_LANGUAGE) -> list[dict]:
+    """Every plan, with whether this person's safety screening lets them do its routine;
+    texts in `language`."""
     blocks = _blocks(user)
-    return [_described(user, plan, blocks) for plan in _PLANS.values()]
+    return [_described(user, plan, blocks, language) for plan in _PLANS.values()]
 
 
-def get_plan(user: User, slug: str) -> dict | None:
+def get_plan(user: User, slug: str, language: str = DEFAULT_LANGUAGE) -> dict | None:
     plan = _PLANS.get(slug)
-    return None if plan is None else _described(user, plan, _blocks(user))
+    return None if plan is None else _described(user, plan, _blocks(user), language)
 
 
 class InvalidStart(ValueError):
@@ -243,9 +256,11 @@ def progress(user: User, plan: dict, start: date, now: datetime) -> dict:
     }
 
 
-def plan_with_progress(user: User, slug: str, start: date | None, now: datetime) -> dict | None:
+def plan_with_progress(
+    user: User, slug: str, start: date | None, now: datetime, language: str = DEFAULT_LANGUAGE
+) -> dict | None:
     """GET /api/plans/<slug>: the plan and, when the phone says when it began, the progress."""
-    plan = get_plan(user, slug)
+    plan = get_plan(user, slug, language)
     if plan is None:
         return None
     if start is not None:
