@@ -260,3 +260,21 @@ def test_plans_in_the_users_language(client):
     one = client.get("/api/plans/resonance-4-weeks?lang=de", headers=who["headers"]).get_json()
     assert one["name"] == "Resonanzatmung, 5 bis 20 Minuten"
     assert "(Balban et al. 2023)" in one["evidence"] and "(PLOS ONE 2019)" in one["evidence"]
+
+
+def test_insights_speak_the_language_and_keep_one_answer_per_language(client):
+    who = speaker(client, "de")
+    for i, (pre, post) in enumerate([(4, 7), (5, 8), (3, 6), (2, 6), (4, 7), (1, 2), (2, 1), (1, 2)]):
+        body = {"routine": "box", "started_at": f"2026-05-0{1 + i % 8}T07:00:00Z", "ended_at": f"2026-05-0{1 + i % 8}T07:10:00Z",
+                "pre": {"mood": pre}, "post": {"mood": post}}  # fmt: skip
+        assert client.put(f"/api/sessions/{uuid.uuid4()}", json=body, headers=who["headers"]).status_code == 201
+    german = client.get("/api/insights?days=3650", headers=who["headers"]).get_json()
+    assert german["by_routine"][0]["name"] == "Box-Atmung"
+    assert german["recommendation"]["text"].startswith("Nach Box-Atmung war deine Stimmung im Schnitt ")
+    assert german["care"] == {"show": True, "reason": german["care"]["reason"]}
+    assert german["care"]["reason"].startswith("Deine Stimmung war bei mehreren deiner letzten Übungen gedrückt.")
+    # The cached German answer is not served for English, nor the other way round.
+    english = client.get("/api/insights?days=3650&lang=en", headers=who["headers"]).get_json()
+    assert english["by_routine"][0]["name"] == "Box breathing"
+    assert english["recommendation"]["text"].startswith("After Box breathing your mood was on average ")
+    assert client.get("/api/insights?days=3650", headers=who["headers"]).get_json() == german

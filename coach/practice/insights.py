@@ -286,7 +286,7 @@ CARE_REASON = N_(
 )
 
 
-def care(user: User) -> dict:
+def care(user: User, language: str = DEFAULT_LANGUAGE) -> dict:
     """show: mood (after if rated, else before) was 2 or lower in 3 of the last 5 rated sessions."""
     mood = func.coalesce(PS.post_mood, PS.pre_mood)
     stmt = (
@@ -297,17 +297,17 @@ def care(user: User) -> dict:
     )
     low = sum(1 for value in db.session.scalars(stmt) if value <= CARE_LOW_MOOD)
     show = low >= CARE_COUNT
-    return {"show": show, "reason": CARE_REASON if show else None}
+    return {"show": show, "reason": translate(language, CARE_REASON) if show else None}
 
 
 # --- the recommendation -------------------------------------------------------------------
 
-def _names(user: User, slugs: Iterable[str]) -> dict[str, str]:
+def _names(user: User, slugs: Iterable[str], language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
     from ..routines.service import get_routine
 
     names = {}
     for slug in slugs:
-        routine = get_routine(user, slug)
+        routine = get_routine(user, slug, language)
         names[slug] = routine["name"] if routine else slug
     return names
 
@@ -389,13 +389,14 @@ def _startable(user: User, rows: list[dict]) -> list[dict]:
     return [r for r in rows if allowed(r["routine"])]
 
 
-def summary(user: User, now: datetime, days: int = 90) -> dict:
-    """GET /api/insights: the last `days` days (sessions started since now − days)."""
+def summary(user: User, now: datetime, days: int = 90, language: str = DEFAULT_LANGUAGE) -> dict:
+    """GET /api/insights: the last `days` days (sessions started since now − days); names
+    and sentences in `language`."""
     start = now - timedelta(days=days)
     end = now + timedelta(days=1)  # sessions may be stamped a little ahead of the server clock
     sums = routine_sums([user.id], start, end)[user.id]
     adjusted = {name: adjusted_means({s.routine: s.measures[name].group() for s in sums}) for name in RATINGS}
-    names = _names(user, [s.routine for s in sums])
+    names = _names(user, [s.routine for s in sums], language)
 
     rows = []
     for s in sums:
@@ -436,8 +437,8 @@ def summary(user: User, now: datetime, days: int = 90) -> dict:
             }
             for b in weekly(user, start, now + timedelta(microseconds=1))  # weeks up to and including now
         ],
-        "recommendation": recommend(_startable(user, rows), names, total_sessions),
-        "care": care(user),
+        "recommendation": recommend(_startable(user, rows), names, total_sessions, language),
+        "care": care(user, language),
     }
 
 

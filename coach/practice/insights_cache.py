@@ -24,6 +24,7 @@ from typing import Any, Callable
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..i18n import DEFAULT as DEFAULT_LANGUAGE
 from ..models import PracticeSession, User
 from ..timeutil import local_to_utc, zone
 from . import insights
@@ -62,12 +63,12 @@ class AnswerCache:
         return len(self._entries)
 
 
-def key_of(user: User, days: int) -> tuple[Any, ...]:
+def key_of(user: User, days: int, language: str = DEFAULT_LANGUAGE) -> tuple[Any, ...]:
     """What `insights.summary` reads besides the clock: the user's rows (by version) and the
     fields of the user row it uses. `created_at` tells apart an account that was erased
     from a new one given the same id (SQLite reuses the highest rowid)."""
     screening = json.dumps(user.screening, sort_keys=True) if user.screening is not None else None
-    return (user.id, user.created_at, user.data_version, user.timezone, screening, days)
+    return (user.id, user.created_at, user.data_version, user.timezone, screening, days, language)
 
 
 def deadline_of(user: User, now: datetime, days: int) -> datetime:
@@ -90,13 +91,15 @@ def deadline_of(user: User, now: datetime, days: int) -> datetime:
     return deadline
 
 
-def summary(cache: AnswerCache, user: User, now: datetime, days: int, render: Callable[[dict], bytes]) -> bytes:
-    """`render(insights.summary(user, now, days))`, from `cache` while nothing it depends on
-    has changed."""
-    key = key_of(user, days)
+def summary(
+    cache: AnswerCache, user: User, now: datetime, days: int, render: Callable[[dict], bytes], language: str = DEFAULT_LANGUAGE
+) -> bytes:
+    """`render(insights.summary(user, now, days, language))`, from `cache` while nothing it
+    depends on has changed (the language is part of the key: one answer per language)."""
+    key = key_of(user, days, language)
     answer = cache.get(key, now)
     if answer is None:
         deadline = deadline_of(user, now, days)  # first: a write landing meanwhile only shortens it
-        answer = render(insights.summary(user, now, days))
+        answer = render(insights.summary(user, now, days, language))
         cache.put(key, answer, deadline)
     return answer
