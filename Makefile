@@ -37,7 +37,7 @@ translations: $(VENV)/.installed
 # After changing a text: extract the template, then merge it into every language's .po
 # (new texts arrive untranslated, changed ones fuzzy: tests/test_i18n_catalogues.py names them).
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F $(TRANSLATIONS)/babel.cfg -k N_ -k translate:2 -k translate_plural:2,3 \
+	$(BIN)/pybabel extract -F $(TRANSLATIONS)/babel.cfg -k N_ -k NP_:1,2 -k translate:2 -k translate_plural:2,3 \
 		--add-comments=Translators: --no-wrap --sort-by-file --project=vagal-coach \
 		-o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel update --no-wrap -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)

@@ -278,3 +278,18 @@ def test_insights_speak_the_language_and_keep_one_answer_per_language(client):
     assert english["by_routine"][0]["name"] == "Box breathing"
     assert english["recommendation"]["text"].startswith("After Box breathing your mood was on average ")
     assert client.get("/api/insights?days=3650", headers=who["headers"]).get_json() == german
+
+
+def test_what_helps_me_in_the_users_language(client):
+    who = speaker(client, "fr")
+    body = {"routine": "box", "started_at": "2026-05-01T07:00:00Z", "ended_at": "2026-05-01T07:10:00Z", "pre": {"mood": 4}, "post": {"mood": 6}}
+    assert client.put(f"/api/sessions/{uuid.uuid4()}", json=body, headers=who["headers"]).status_code == 201
+    answer = client.get("/api/insights/what-helps", headers=who["headers"]).get_json()
+    [row] = answer["routines"]
+    assert row["name"] == "Respiration carrée" and row["verdict"] == "too_few"  # the key stays
+    assert row["words"] == "Pas encore assez : notez votre humeur avant et après 2 séances de plus de cet exercice."
+    assert answer["summary"].startswith("Notez votre humeur avant et après au moins 3 séances")
+    assert answer["method"].startswith("Le changement d’humeur")
+    newcomer = speaker(client, "fr")  # nothing practised, no favourites named
+    r = client.post("/api/insights/surprise", json={}, headers=newcomer["headers"])
+    assert r.get_json()["message"] == "Rien à choisir pour l’instant : indiquez quelques exercices favoris, ou pratiquez-en quelques-uns d’abord."

@@ -39,7 +39,7 @@ def test_the_template_is_up_to_date_with_the_code_and_the_routines(tmp_path):
     fresh = tmp_path / "messages.pot"
     CommandLineInterface().run([
         "pybabel", "-q", "extract", "-F", str(DIRECTORY / "babel.cfg"),
-        "-k", "N_", "-k", "translate:2", "-k", "translate_plural:2,3",
+        "-k", "N_", "-k", "NP_:1,2", "-k", "translate:2", "-k", "translate_plural:2,3",
         "-o", str(fresh), str(ROOT),
     ])  # fmt: skip
     extracted, committed = _ids(_read(fresh)), _ids(_read(POT))

@@ -10,7 +10,7 @@ and the gettext catalogues that hold the translations.
 """
 from __future__ import annotations
 
-from .catalogues import N_, translate, translate_plural
+from .catalogues import N_, NP_, translate, translate_plural
 from .languages import DEFAULT, SUPPORTED, best_language, supported
 
-__all__ = ["DEFAULT", "SUPPORTED", "N_", "best_language", "supported", "translate", "translate_plural"]
+__all__ = ["DEFAULT", "SUPPORTED", "N_", "NP_", "best_language", "supported", "translate", "translate_plural"]

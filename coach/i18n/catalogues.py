@@ -36,6 +36,12 @@ def N_(text: str) -> str:
     return text
 
 
+def NP_(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a singular and plural pair for extraction (pybabel -k NP_:1,2); translated
+    where it is used, with translate_plural."""
+    return singular, plural
+
+
 def po_path(language: str, directory: Path = DIRECTORY) -> Path:
     return directory / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 

@@ -28,6 +28,8 @@ from fractions import Fraction
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..i18n import DEFAULT as DEFAULT_LANGUAGE
+from ..i18n import N_, NP_, translate, translate_plural
 from ..models import PracticeSession, User
 from .insights import MeasureSums, routine_sums
 from .stats import mean_ci_from_sums, t_quantile
@@ -38,14 +40,17 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)  # before any session
 MOST_USED = 3  # "surprise me" without favourites picks among this many most-used routines
 MAX_FAVOURITES = 20
 
-VERDICTS = {
-    "too_few": "Not enough yet: rate your mood before and after {missing} more session{s} of it.",
-    "not_sure": "Not sure yet: the change so far could be chance.",
-    "likely_helps_a_little": "Likely helps a little: your mood tended to rise somewhat after it.",
-    "likely_helps": "Likely helps: your mood tended to rise after it.",
-    "likely_not_helping": "Your mood tended to be a little lower after it than before; perhaps try another routine.",
+VERDICTS = {  # too_few: singular and plural, by how many sessions are missing (_words)
+    "too_few": NP_(
+        "Not enough yet: rate your mood before and after %(num)d more session of it.",
+        "Not enough yet: rate your mood before and after %(num)d more sessions of it.",
+    ),
+    "not_sure": N_("Not sure yet: the change so far could be chance."),
+    "likely_helps_a_little": N_("Likely helps a little: your mood tended to rise somewhat after it."),
+    "likely_helps": N_("Likely helps: your mood tended to rise after it."),
+    "likely_not_helping": N_("Your mood tended to be a little lower after it than before; perhaps try another routine."),
 }
-METHOD = (
+METHOD = N_(
     "Change in mood from before to after, allowing for how you felt beforehand: a low start "
     "tends to rise anyway, so each routine is compared at your usual starting mood. Based on "
     "your own ratings; it shows what went with feeling better for you, not a medical effect."
@@ -127,27 +132,30 @@ def verdict(n: int, effect: Effect) -> str:
     return "not_sure"
 
 
-def _words(key: str, n: int) -> str:
-    missing = MIN_SESSIONS - n
-    return VERDICTS[key].format(missing=missing, s="" if missing == 1 else "s")
+def _words(key: str, n: int, language: str) -> str:
+    if key == "too_few":
+        singular, plural = VERDICTS[key]
+        return translate_plural(language, singular, plural, MIN_SESSIONS - n)
+    return translate(language, VERDICTS[key])
 
 
-def _describe(user: User, slugs) -> dict[str, tuple[str, str | None]]:
+def _describe(user: User, slugs, language: str) -> dict[str, tuple[str, str | None]]:
     """{slug: (name, reason the screening refuses it or None)}; a routine since deleted keeps
     its slug as name."""
     from ..routines import screening
     from ..routines.service import get_routine
 
     out = {}
+    answers = screening.answers_of(user)
     for slug in slugs:
-        routine = get_routine(user, slug)
-        out[slug] = (routine["name"], screening.check(user, routine)) if routine else (slug, None)
+        routine = get_routine(user, slug, language)
+        out[slug] = (routine["name"], screening.verdict(routine, answers, language)) if routine else (slug, None)
     return out
 
 
-def what_helps(user: User, now: datetime, days: int | None = None) -> dict:
+def what_helps(user: User, now: datetime, days: int | None = None, language: str = DEFAULT_LANGUAGE) -> dict:
     """Per routine: raw and start-adjusted mood change, ranked when rated ≥ 3 times (and
-    allowed by the screening).
+    allowed by the screening); names and words in `language`.
 
     `days` limits it to sessions started in the last `days` days; None means all of them.
     """
@@ -155,7 +163,7 @@ def what_helps(user: User, now: datetime, days: int | None = None) -> dict:
     sums = routine_sums([user.id], start, now + timedelta(days=1))[user.id]
     groups = {s.routine: s.measures["mood"] for s in sums if s.measures["mood"].n > 0}
     model = fit(groups)
-    described = _describe(user, groups)
+    described = _describe(user, groups, language)
     rows = []
     for slug, g in groups.items():
         effect = adjusted_effect(g, model)
@@ -170,7 +178,7 @@ def what_helps(user: User, now: datetime, days: int | None = None) -> dict:
                 "adjusted": effect.as_dict(),
                 "_adjusted": effect.mean,
                 "verdict": key,
-                "words": _words(key, g.n),
+                "words": _words(key, g.n, language),
                 "rank": None,
                 "blocked": described[slug][1],
             }
@@ -188,27 +196,38 @@ def what_helps(user: User, now: datetime, days: int | None = None) -> dict:
         "sessions": model.n if model else 0,
         "usual_start": None if model is None else round(model.mean_pre, 2),
         "routines": ranked + unranked,
-        "summary": _summary(ranked),
-        "method": METHOD,
+        "summary": _summary(ranked, language),
+        "method": translate(language, METHOD),
     }
 
 
-def _summary(ranked: list[dict]) -> str:
+def _summary(ranked: list[dict], language: str) -> str:
     if not ranked:
-        return (
-            f"Rate your mood before and after at least {MIN_SESSIONS} sessions of a routine, "
-            "and this will start to show which routines seem to lift it for you."
+        return translate(
+            language,
+            "Rate your mood before and after at least %(n)s sessions of a routine, "
+            "and this will start to show which routines seem to lift it for you.",
+            n=MIN_SESSIONS,
         )
     best = ranked[0]
     if best["verdict"] in ("likely_helps", "likely_helps_a_little"):
-        others = " of the routines you rated" if len(ranked) > 1 else ""
-        return (
-            f"So far {best['name']} goes with the biggest lift in your mood{others}, allowing "
-            "for how you felt beforehand. It describes your ratings, not a proven effect."
+        if len(ranked) > 1:
+            return translate(
+                language,
+                "So far %(routine)s goes with the biggest lift in your mood of the routines you rated, allowing "
+                "for how you felt beforehand. It describes your ratings, not a proven effect.",
+                routine=best["name"],
+            )
+        return translate(
+            language,
+            "So far %(routine)s goes with the biggest lift in your mood, allowing "
+            "for how you felt beforehand. It describes your ratings, not a proven effect.",
+            routine=best["name"],
         )
-    return (
+    return translate(
+        language,
         "No routine stands out yet: the changes so far could be chance. Keep rating before "
-        "and after; a clearer picture usually needs a couple of weeks."
+        "and after; a clearer picture usually needs a couple of weeks.",
     )
 
 
@@ -233,7 +252,7 @@ def most_used(user: User, limit: int = MOST_USED) -> list[str]:
     return [slug for slug, _ in rows]
 
 
-def pick_surprise(user: User, favourites: list[str] | None, rng: random.Random) -> dict:
+def pick_surprise(user: User, favourites: list[str] | None, rng: random.Random, language: str = DEFAULT_LANGUAGE) -> dict:
     """Pick one routine uniformly at random among the user's favourites (given by the client)
     or, without them, among their MOST_USED most practised routines. Each distinct routine
     has the same chance, so that over time every favourite is tried about equally often
@@ -244,7 +263,7 @@ def pick_surprise(user: User, favourites: list[str] | None, rng: random.Random) 
 
     if favourites is not None:
         slugs = list(dict.fromkeys(favourites))
-        routines = {slug: get_routine(user, slug) for slug in slugs}
+        routines = {slug: get_routine(user, slug, language) for slug in slugs}
         unknown = [slug for slug, r in routines.items() if r is None]
         if unknown:
             raise InvalidFavourites({"favourites": [f"There is no routine called “{slug}”." for slug in unknown]})
@@ -252,14 +271,14 @@ def pick_surprise(user: User, favourites: list[str] | None, rng: random.Random) 
     else:
         slugs, routines = [], {}
         for slug in most_used(user):
-            routine = get_routine(user, slug)
+            routine = get_routine(user, slug, language)
             if routine is not None:
                 routines[slug] = routine
                 slugs.append(slug)
         source = "most_used"
     allowed, left_out = [], []
     for slug in slugs:
-        reason = screening.check(user, routines[slug])
+        reason = screening.verdict(routines[slug], screening.answers_of(user), language)
         if reason is None:
             allowed.append(slug)
         else:
@@ -273,7 +292,7 @@ def pick_surprise(user: User, favourites: list[str] | None, rng: random.Random) 
         "chosen_from": allowed,
         "source": source,
         "left_out": left_out,
-        "message": None if chosen else (
-            "Nothing to choose from yet: name a few favourite routines, or practise a few first."
+        "message": None if chosen else translate(
+            language, "Nothing to choose from yet: name a few favourite routines, or practise a few first."
         ),
     }
