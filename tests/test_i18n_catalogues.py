@@ -133,3 +133,8 @@ def test_an_unknown_text_or_language_falls_back_to_english():
     assert translate("it", "Please log in again.") == "Please log in again."
     assert translate(None, "Please log in again.") == "Please log in again."
     assert translate("de", "Please log in again.") == "Bitte melde dich noch einmal an."
+
+
+def test_every_catalogue_is_merged_with_the_template():
+    """`make messages` was run after the template changed: pybabel update has nothing to do."""
+    CommandLineInterface().run(["pybabel", "update", "--no-wrap", "-i", str(POT), "-d", str(DIRECTORY), "--check"])
