@@ -67,8 +67,7 @@ def handle_http_exception(error: HTTPException):
     data = getattr(error, "data", None) or {}
     errors = _flatten(data["messages"]) if "messages" in data else None
     message = data.get("message")
-    # 429: Flask-Limiter's description is the limit itself ("5 per 1 minute"), not words for a person.
-    if message is None and error.description and code not in (404, 405, 429, 500) and error.description != type(error).description:
+    if message is None and error.description and code not in (404, 405, 500) and error.description != type(error).description:
         message = error.description
     if isinstance(error, RateLimitExceeded) and not error.limit.error_message:
         message = None  # the limiter's own words would be "120 per 1 minute"

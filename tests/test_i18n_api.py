@@ -240,8 +240,10 @@ def test_a_rate_limited_call_says_so_in_plain_words_in_the_language(database_url
     with app_with_db(database_url, tmp_path, RATELIMIT_ENABLED=True) as app:
         client = app.test_client()
         for language, expected in (
-            ("de", "Das waren viele Anfragen in kurzer Zeit. Bitte warte ein wenig und versuch es dann noch einmal."),
-            ("en", "That was a lot of requests in a short time. Please wait a little and try again."),
+            # The login limits' own words (coach/api/limits.py), in the caller's language: first
+            # this account's failed attempts, then, for the next address, this client's attempts.
+            ("de", "Es gab zu viele Anmeldeversuche für dieses Konto. Bitte warte ein wenig und versuch es dann noch einmal."),
+            ("en", "There have been too many attempts to log in from here. Please wait a little and try again."),
         ):
             body = {"email": f"{language}@example.com", "password": "not the password"}
             answers = [client.post("/api/auth/login", json=body, headers={"Accept-Language": language}) for _ in range(6)]
