@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import flask_babel
 from flask import Flask
 from flask.sessions import SessionInterface
 from sqlalchemy import event
@@ -15,7 +16,10 @@ from .api import input_guard, register_blueprints
 from .api.limits import limit_api_writes, warn_if_counted_apart
 from .cli import coach_cli
 from .extensions import api as openapi
-from .extensions import db, limiter, migrate
+from .extensions import babel, db, limiter, migrate
+from .i18n.catalogues import DIRECTORY as TRANSLATIONS
+from .i18n.catalogues import compile_catalogues
+from .i18n.selection import request_language
 from .pages.account_links import account_pages
 from .pages.api_docs import docs
 from .pages.shell import web
@@ -49,6 +53,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
+    # A clean clone or an edited .po never runs on a missing or stale .mo (not committed).
+    compile_catalogues()
+    babel.init_app(app, locale_selector=request_language, default_translation_directories=str(TRANSLATIONS))
+    # Flask-Babel keeps the chosen locale in `g`, which outlives a request where an app
+    # context was already pushed (tests, CLI): choose afresh for every request, first of all
+    # (before the limiter's own hook, whose 429 has a message too).
+    app.before_request(flask_babel.refresh)
     limiter.init_app(app)
     openapi.init_app(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     http_headers.init_app(app)  # first, so even a refused request gets its id and headers

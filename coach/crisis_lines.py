@@ -23,13 +23,16 @@ from pathlib import Path
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from .i18n import DEFAULT as DEFAULT_LANGUAGE
+from .i18n import N_, translate
+
 log = logging.getLogger(__name__)
 
 ALIASES = {"UK": "GB"}  # what people type for the United Kingdom
 
 FIND_A_HELPLINE = {
     "name": "Find A Helpline",
-    "description": "Free, confidential support lines in many countries, searchable by country and topic.",
+    "description": N_("Free, confidential support lines in many countries, searchable by country and topic."),
     "url": "https://findahelpline.com",
 }
 
@@ -38,74 +41,74 @@ BUILTIN = {
     "countries": {
         "US": {"emergency": "911", "lines": [{
             "name": "988 Suicide & Crisis Lifeline",
-            "description": "Free, confidential support by call or text, for anyone in distress.",
+            "description": N_("Free, confidential support by call or text, for anyone in distress."),
             "phone": "988", "sms": "988", "url": "https://988lifeline.org", "hours": "24/7",
         }]},
         "CA": {"emergency": "911", "lines": [{
             "name": "9-8-8 Suicide Crisis Helpline",
-            "description": "Free support by call or text, in English and French.",
+            "description": N_("Free support by call or text, in English and French."),
             "phone": "988", "sms": "988", "url": "https://988.ca", "hours": "24/7",
         }]},
         "GB": {"emergency": "999", "lines": [{
             "name": "Samaritans",
-            "description": "Free, confidential listening for anyone who is struggling.",
+            "description": N_("Free, confidential listening for anyone who is struggling."),
             "phone": "116 123", "url": "https://www.samaritans.org", "hours": "24/7",
         }]},
         "IE": {"emergency": "112", "lines": [{
             "name": "Samaritans",
-            "description": "Free, confidential listening for anyone who is struggling.",
+            "description": N_("Free, confidential listening for anyone who is struggling."),
             "phone": "116 123", "url": "https://www.samaritans.org", "hours": "24/7",
         }]},
         "DE": {"emergency": "112", "lines": [{
             "name": "TelefonSeelsorge",
-            "description": "Free, anonymous listening when things are hard (also 0800 111 0 222 and 116 123).",
+            "description": N_("Free, anonymous listening when things are hard (also 0800 111 0 222 and 116 123)."),
             "phone": "0800 111 0 111", "url": "https://www.telefonseelsorge.de", "hours": "24/7",
         }]},
         "AT": {"emergency": "112", "lines": [{
             "name": "TelefonSeelsorge",
-            "description": "Free, anonymous listening when things are hard.",
+            "description": N_("Free, anonymous listening when things are hard."),
             "phone": "142", "hours": "24/7",
         }]},
         "CH": {"emergency": "112", "lines": [{
             "name": "Die Dargebotene Hand / La Main Tendue",
-            "description": "Anonymous listening and support.",
+            "description": N_("Anonymous listening and support."),
             "phone": "143", "hours": "24/7",
         }]},
         "FR": {"emergency": "112", "lines": [{
             "name": "3114 – numéro national de prévention du suicide",
-            "description": "Free listening by trained professionals, for you or someone close to you.",
+            "description": N_("Free listening by trained professionals, for you or someone close to you."),
             "phone": "3114", "url": "https://3114.fr", "hours": "24/7",
         }]},
         "NL": {"emergency": "112", "lines": [{
             "name": "113 Zelfmoordpreventie",
-            "description": "Free, anonymous support if you are thinking about suicide (also 0800-0113).",
+            "description": N_("Free, anonymous support if you are thinking about suicide (also 0800-0113)."),
             "phone": "113", "url": "https://www.113.nl", "hours": "24/7",
         }]},
         "AU": {"emergency": "000", "lines": [{
             "name": "Lifeline",
-            "description": "Crisis support for anyone having a difficult time.",
+            "description": N_("Crisis support for anyone having a difficult time."),
             "phone": "13 11 14", "url": "https://www.lifeline.org.au", "hours": "24/7",
         }]},
         "NZ": {"emergency": "111", "lines": [{
             "name": "1737, Need to talk?",
-            "description": "Free call or text to talk with a trained counsellor.",
+            "description": N_("Free call or text to talk with a trained counsellor."),
             "phone": "1737", "sms": "1737", "url": "https://1737.org.nz", "hours": "24/7",
         }]},
     },
 }
 
 WORDS = {
-    "title": "You don't have to carry this alone",
-    "body": (
+    "title": N_("You don't have to carry this alone"),
+    "body": N_(
         "If things feel heavy at the moment, talking can help: with someone you trust, your "
         "doctor, or a support line. The people on these lines listen without judging, and "
         "calling is free."
     ),
-    "not_treatment": (
+    "not_treatment": N_(
         "This app is a coach for breathing and cold-water practice. It is not treatment and "
         "cannot tell how you are doing; it can sit alongside real help, not replace it."
     ),
-    "emergency": (
+    "emergency": N_(
         "If you are in danger or thinking about harming yourself, call your local emergency "
         "number now."
     ),
@@ -199,9 +202,17 @@ def normalise_country(code: str) -> str | None:
     return code if code in known_countries() else None
 
 
-def resources(country: str | None, timezone: str, path: str | None) -> dict:
+def _in(language: str, lines: list[dict]) -> list[dict]:
+    """Lines with their descriptions in `language`: the built-in ones are catalogue msgids;
+    an operator's own (COACH_CRISIS_LINES) stay as written unless the catalogue knows them.
+    Names, numbers and hours are never translated: they are what a person dials or searches."""
+    return [{**line, "description": translate(language, line["description"])} for line in lines]
+
+
+def resources(country: str | None, timezone: str, path: str | None, language: str = DEFAULT_LANGUAGE) -> dict:
     """Crisis lines for `country` (an ISO code already normalised), or for the country of
-    the user's time zone when none is given (a guess the front end lets the person change)."""
+    the user's time zone when none is given (a guess the front end lets the person change);
+    the words and descriptions in `language`."""
     guessed = country is None
     if guessed:
         country = country_of_zone(timezone)
@@ -211,7 +222,7 @@ def resources(country: str | None, timezone: str, path: str | None) -> dict:
         "country": country,
         "country_guessed": guessed,
         "emergency": entry.get("emergency"),
-        "lines": entry.get("lines", []),
-        "international": found["international"],
-        "words": WORDS,
+        "lines": _in(language, entry.get("lines", [])),
+        "international": _in(language, found["international"]),
+        "words": {key: translate(language, text) for key, text in WORDS.items()},
     }

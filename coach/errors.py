@@ -10,22 +10,25 @@ from http import HTTPStatus
 
 from flask import Flask, jsonify, request
 from flask_limiter import RateLimitExceeded
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+
+from .i18n import N_
 
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: "The request could not be read.",
-    401: "Please log in again.",
-    403: "That is not allowed.",
-    404: "Not found.",
-    405: "That method is not allowed here.",
-    409: "That conflicts with something that already exists.",
-    413: "The request is too large (the limit is 1 MiB).",
-    415: "Send the body as JSON (Content-Type: application/json).",
-    422: "Some fields are not valid.",
-    429: "That was a lot of requests in a short time. Please wait a little and try again.",
-    500: "Something went wrong on our side.",
+    400: N_("The request could not be read."),
+    401: N_("Please log in again."),
+    403: N_("That is not allowed."),
+    404: N_("Not found."),
+    405: N_("That method is not allowed here."),
+    409: N_("That conflicts with something that already exists."),
+    413: N_("The request is too large (the limit is 1 MiB)."),
+    415: N_("Send the body as JSON (Content-Type: application/json)."),
+    422: N_("Some fields are not valid."),
+    429: N_("That was a lot of requests in a short time. Please wait a little and try again."),
+    500: N_("Something went wrong on our side."),
 }
 
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -45,10 +48,14 @@ def _flatten(messages):
 
 
 def error_body(code: int, message: str | None = None, errors: dict | None = None) -> dict:
+    """`message` in the request's language (coach/i18n/selection.py): a route's own message is
+    already translated, any other English text is looked up here (gettext leaves a text it
+    does not know, a translated one included, as it is). `status` and `errors` keys stay as
+    they are: the reason phrase and field names are for programs."""
     body = {
         "code": code,
         "status": HTTPStatus(code).phrase if code in HTTPStatus._value2member_map_ else "Error",
-        "message": message or MESSAGES.get(code, HTTPStatus(code).phrase),
+        "message": gettext(message or MESSAGES.get(code, HTTPStatus(code).phrase)),
     }
     if errors:
         body["errors"] = errors

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, request
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -31,6 +32,7 @@ def _reads() -> bool:
 
 
 db = SQLAlchemy(model_class=Base)
+babel = Babel()  # the locale selector and catalogues: coach/i18n
 migrate = Migrate()
 api = Api()
 # A write outside the API's blueprints (a server page's form) is limited per address and

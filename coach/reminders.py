@@ -11,12 +11,15 @@ from sqlalchemy import func, select
 
 from . import dialect
 from .extensions import db
+from .i18n import DEFAULT as DEFAULT_LANGUAGE
+from .i18n import translate, translate_plural
 from .models import Reminder, User
 from .planning import plan_reminder
 from .routines.service import routine_exists
 
 MAX_REMINDERS = 20  # per user; more answers 409
 SNOOZE_MINUTES = (1, 240)
+CAPITALISED_NOUNS = frozenset({"de"})  # languages that write every noun with a capital
 
 
 class TooManyReminders(Exception):
@@ -116,44 +119,55 @@ def snooze(user: User, reminder: Reminder, minutes: int, now: datetime) -> Remin
 # --- the words of a reminder -------------------------------------------------------------
 
 
-def _duration(seconds: float | int | None) -> str | None:
+def _duration(seconds: float | int | None, language: str) -> str | None:
     if not seconds or seconds <= 0:
         return None
     if seconds < 90:
-        return "a minute"
+        return translate(language, "a minute")
     minutes = round(seconds / 60)
-    return f"{minutes} minutes"
+    return translate_plural(language, "%(num)d minute", "%(num)d minutes", minutes)
 
 
-def _routine_phrase(routine: dict[str, Any]) -> str:
+def _routine_phrase(routine: dict[str, Any], language: str) -> str:
+    """The routine's name as it reads inside a sentence: a built-in's in `language`, lower-cased
+    where the language writes common nouns so ("resonance breathing"; German keeps its
+    capitals: "Resonanzatmung"); a custom routine's name as its owner wrote it."""
+    builtin = routine.get("builtin", True)
     name = str(routine.get("name") or routine.get("slug") or "").strip()
-    if routine.get("builtin", True) and name[:1].isupper() and name[1:2].islower():
+    if builtin:
+        name = translate(language, name)
+    if builtin and language not in CAPITALISED_NOUNS and name[:1].isupper() and name[1:2].islower():
         name = name[0].lower() + name[1:]  # "Resonance breathing" → "resonance breathing"
     return name
 
 
-def message(routine: dict[str, Any] | None, public_url: str) -> dict[str, Any]:
-    """The push payload for a reminder: {type, title, body, routine, url}.
+def message(routine: dict[str, Any] | None, public_url: str, language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """The push payload for a reminder: {type, title, body, routine, url}, in `language`
+    (the user's own: the tick passes it).
 
     `routine` is the routine as the routines service gives it (name, slug,
-    total_seconds, builtin), or None when the reminder names none (or it was deleted).
+    total_seconds, builtin), in English, or None when the reminder names none (or it was
+    deleted).
     """
     base = public_url.rstrip("/")
     if not routine:
         return {
             "type": "reminder",
-            "title": "Time for your practice",
-            "body": "A few minutes of slow, gentle breathing, whenever you are ready.",
+            "title": translate(language, "Time for your practice"),
+            "body": translate(language, "A few minutes of slow, gentle breathing, whenever you are ready."),
             "routine": None,
             "url": f"{base}/",
         }
     slug = routine["slug"]
-    phrase = _routine_phrase(routine)
-    duration = _duration(routine.get("total_seconds"))
-    title = f"Time for {duration} of {phrase}" if duration else f"Time for {phrase}"
+    phrase = _routine_phrase(routine, language)
+    duration = _duration(routine.get("total_seconds"), language)
+    if duration:
+        title = translate(language, "Time for %(duration)s of %(routine)s", duration=duration, routine=phrase)
+    else:
+        title = translate(language, "Time for %(routine)s", routine=phrase)
     if routine.get("kind") in ("cold", "combined"):
         # evidence.md: never hold the breath in or near cold water.
-        body = "Whenever you are ready: tap to begin, and keep breathing normally in the cold."
+        body = translate(language, "Whenever you are ready: tap to begin, and keep breathing normally in the cold.")
     else:
-        body = "Whenever you are ready: sit comfortably and tap to begin."
+        body = translate(language, "Whenever you are ready: sit comfortably and tap to begin.")
     return {"type": "reminder", "title": title, "body": body, "routine": slug, "url": f"{base}/#/run/{slug}"}

@@ -8,6 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..i18n import DEFAULT as DEFAULT_LANGUAGE
 from ..models import User
 from ..planning import plan_digest, replan_reminders
 from . import confirmation
@@ -19,8 +20,9 @@ class EmailTaken(Exception):
     pass
 
 
-def register(email: str, password: str, timezone: str, now: datetime, language: str = "en") -> User:
-    """Create the account and queue its confirmation email (the weekly summary waits for it)."""
+def register(email: str, password: str, timezone: str, now: datetime, language: str = DEFAULT_LANGUAGE) -> User:
+    """Create the account and queue its confirmation email (the weekly summary waits for it).
+    `language`: a supported code (the route's best match of Accept-Language)."""
     user = User(
         email=checked_address(email),
         password_hash=hash_password(password),

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ..accounts import addresses, confirmation, devices, links, passwords, profile, reset, tokens
 from ..fields import JSONBoolean, JSONNumber
+from ..i18n import SUPPORTED as LANGUAGES
+from ..i18n import N_, best_language
 from ..models import utcnow
 from ..timeutil import is_valid_zone, parse_hhmm
 from . import limits
@@ -72,7 +75,7 @@ class UserSchema(Schema):
     created_at = fields.DateTime(dump_only=True)
 
 
-LANGUAGES = ("en", "de", "es", "fr")
+LANGUAGE = {"description": "What everything the user reads is written in (api.md, Languages).", "example": "de"}
 
 
 class MeSchema(UserSchema):
@@ -81,17 +84,17 @@ class MeSchema(UserSchema):
     email_confirmed = fields.Boolean(dump_only=True, metadata={"description": "No email but the confirmation goes to an unconfirmed address."})
     pending_email = fields.String(dump_only=True, allow_none=True, metadata={
         "description": "An address asked for with PATCH /api/me, waiting for its confirmation link (null when none)."})
-    language = fields.String(dump_only=True, metadata={"enum": list(LANGUAGES)})
+    language = fields.String(dump_only=True, metadata={**LANGUAGE, "enum": list(LANGUAGES)})
 
 
 class MePatchSchema(Schema):
     email = fields.String(validate=validate_address, metadata={**EMAIL, "description": (
         "A new address: it takes effect when the link sent to it is used; the old (confirmed) address is told. "
         "The current address again cancels a pending change.")})
-    language = fields.String(validate=validate.OneOf(LANGUAGES))
     timezone = fields.String(validate=[validate.Length(max=64), validate_zone], metadata=ZONE)
     digest = fields.Nested(DigestSettingsSchema)
     resonance_bpm = JSONNumber(validate=validate.Range(4.0, 7.5))
+    language = fields.String(validate=validate.OneOf(LANGUAGES), metadata=LANGUAGE)
 
 
 class LoginAnswerSchema(Schema):
@@ -142,7 +145,7 @@ class DeviceSchema(Schema):
     current = fields.Boolean(metadata={"description": "The device this request came from."})
 
 
-BAD_LINK = "This link does not work any more: it was used, replaced by a newer one, or has expired. Please ask for a new one."
+BAD_LINK = N_("This link does not work any more: it was used, replaced by a newer one, or has expired. Please ask for a new one.")
 RESET_SENT = "If an account with a confirmed address uses that email, a link to choose a new password is on its way."
 
 
@@ -157,12 +160,14 @@ class Register(MethodView):
     @auth_blp.alt_response(429, schema="Error", description="Too many sign-ups from this address or for this email, "
                            "or from everyone together; wait as long as Retry-After says.")
     def post(self, body):
-        """Create an account; a confirmation email goes to the address"""
-        language = request.accept_languages.best_match(LANGUAGES) or "en"
+        """Create an account; a confirmation email goes to the address
+
+        Its `language` is the best match of `Accept-Language` (else `en`); `PATCH /api/me` changes it."""
+        language = best_language(request.headers.get("Accept-Language"))
         try:
             return profile.register(body["email"], body["password"], body["timezone"], utcnow(), language)
         except profile.EmailTaken:
-            abort(409, message="An account with that email already exists.")
+            abort(409, message=_("An account with that email already exists."))
 
 
 @auth_blp.route("/login")
@@ -182,10 +187,11 @@ class Login(MethodView):
         try:
             return tokens.login(body["email"], body["password"], utcnow(), current_app.config["TOKEN_TTL_DAYS"], label)
         except passwords.WrongPassword:
-            abort(401, message="That email and password do not match.")
+            abort(401, message=_("That email and password do not match."))
         except tokens.TooManyDevices:
-            abort(409, message=f"This account is signed in on {tokens.MAX_DEVICES} devices already. Sign one out in "
-                               "Settings on another device, or reset your password to sign out everywhere.")
+            abort(409, message=_("This account is signed in on %(count)s devices already. Sign one out in "
+                                 "Settings on another device, or reset your password to sign out everywhere.",
+                                 count=tokens.MAX_DEVICES))
 
 
 @auth_blp.route("/logout")
@@ -224,7 +230,7 @@ class Device(MethodView):
     def delete(self, token_id):
         """Sign one device out; its push subscriptions go with it"""
         if not devices.sign_out(current_user(), token_id):
-            abort(404, message="No such device.")
+            abort(404, message=_("No such device."))
 
 
 @auth_blp.route("/confirm")
@@ -245,7 +251,7 @@ class Confirm(MethodView):
         except links.BadLink:
             abort(400, message=BAD_LINK)
         except confirmation.AddressTaken:
-            abort(409, message="Another account uses that address now; yours stays as it was.")
+            abort(409, message=_("Another account uses that address now; yours stays as it was."))
 
 
 @auth_blp.route("/confirm/resend")
@@ -313,7 +319,7 @@ class Me(MethodView):
         try:
             return profile.update_profile(current_user(), changes, utcnow())
         except profile.EmailTaken:
-            abort(409, message="An account with that email already exists.")
+            abort(409, message=_("An account with that email already exists."))
 
     @login_required
     @me_blp.arguments(PasswordSchema())
@@ -324,7 +330,7 @@ class Me(MethodView):
         try:
             profile.erase(current_user(), body["password"])
         except passwords.WrongPassword:
-            abort(403, message="That password is not right; nothing was deleted.")
+            abort(403, message=_("That password is not right; nothing was deleted."))
 
 
 @me_blp.route("/password")
@@ -338,4 +344,4 @@ class MyPassword(MethodView):
         try:
             reset.change(current_user(), body["current_password"], body["new_password"], current_token_id())
         except passwords.WrongPassword:
-            abort(403, message="That current password is not right; nothing was changed.")
+            abort(403, message=_("That current password is not right; nothing was changed."))

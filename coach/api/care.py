@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from .. import crisis_lines as care
+from ..i18n.selection import request_language
 from .security import current_user, login_required
 
 care_blp = Blueprint(
@@ -65,4 +66,6 @@ class CareResources(MethodView):
     def get(self, query):
         """Where to find help: supportive words and crisis lines (configurable: COACH_CRISIS_LINES)"""
         country = care.normalise_country(query["country"]) if "country" in query else None
-        return care.resources(country, current_user().timezone, current_app.config["COACH_CRISIS_LINES"])
+        return care.resources(
+            country, current_user().timezone, current_app.config["COACH_CRISIS_LINES"], request_language()
+        )

@@ -10,12 +10,14 @@
 from __future__ import annotations
 
 from flask import request
+from flask_babel import gettext as _
 from flask_smorest import abort
 
 from .. import server_paths
+from ..i18n import N_
 
 NUL = "\x00"
-MESSAGE = "Text must be valid Unicode, without the NUL character (U+0000)."
+MESSAGE = N_("Text must be valid Unicode, without the NUL character (U+0000).")
 
 
 def json_body():
@@ -59,17 +61,17 @@ def check_request():
     if not request.path.startswith(server_paths.API):
         return None
     if any(contains_bad_text(v) for v in (request.view_args or {}).values()):
-        abort(404, message="Not found.")
+        abort(404, message=_("Not found."))
     errors = {_name(k): [MESSAGE] for k, values in request.args.lists() if contains_bad_text([k, *values])}
     if request.is_json and (request.content_length or request.headers.get("Transfer-Encoding")):
         try:
             body = request.get_json(silent=True)
         except RecursionError:
-            abort(400, message="The JSON body is nested too deeply.")
+            abort(400, message=_("The JSON body is nested too deeply."))
         if isinstance(body, dict):
             errors.update({_name(k): [MESSAGE] for k, v in body.items() if contains_bad_text([k, v])})
         elif contains_bad_text(body):
             errors["_schema"] = [MESSAGE]
     if errors:
-        abort(422, message=MESSAGE, messages=errors)
+        abort(422, message=_(MESSAGE), messages=errors)
     return None

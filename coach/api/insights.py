@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from ..i18n.selection import request_language
 from ..models import utcnow
 from ..practice import insights_cache
 from . import limits
@@ -99,7 +100,7 @@ class Insights(MethodView):
     def get(self, query):
         """Insights over the last `days` days"""
         cache = current_app.extensions["coach.practice.insights_cache"]
-        body = insights_cache.summary(cache, current_user(), utcnow(), query["days"], render=_render)
+        body = insights_cache.summary(cache, current_user(), utcnow(), query["days"], render=_render, language=request_language())
         return current_app.response_class(body, mimetype=current_app.json.mimetype)
 
 

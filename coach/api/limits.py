@@ -15,6 +15,7 @@ from flask_smorest import Blueprint as ApiBlueprint
 
 from ..accounts.profile import normalise_email
 from ..extensions import client_address, limiter
+from ..i18n import N_
 from . import input_guard
 from .security import verified_user
 
@@ -56,15 +57,15 @@ def failed_login(response: Response) -> bool:
 
 # --- what the front end shows (plain words; Retry-After carries the wait) ------------------
 
-WAIT = "Please wait a little and try again."
-LOGIN_BUSY = "There have been too many attempts to log in from here. " + WAIT
-LOGIN_EMAIL = "There have been too many attempts to log in to this account. " + WAIT
-EVERYONE_BUSY = "The coach is very busy right now. Please try again in a minute."
-SIGNUP_BUSY = "Too many accounts have been made from here. Please try again later."
-SIGNUP_EMAIL = "There have been too many sign-ups with this email. Please try again later."
-WRITES = "That was a lot of changes in a short time. " + WAIT
-INSIGHTS = "Your insights have been asked for very often just now. " + WAIT
-EXPORT = "You have downloaded your data several times this hour. Please try again later."
+# N_: extracted for the catalogues; coach/errors.py answers them in the reader's language.
+LOGIN_BUSY = N_("There have been too many attempts to log in from here. Please wait a little and try again.")
+LOGIN_EMAIL = N_("There have been too many attempts to log in to this account. Please wait a little and try again.")
+EVERYONE_BUSY = N_("The coach is very busy right now. Please try again in a minute.")
+SIGNUP_BUSY = N_("Too many accounts have been made from here. Please try again later.")
+SIGNUP_EMAIL = N_("There have been too many sign-ups with this email. Please try again later.")
+WRITES = N_("That was a lot of changes in a short time. Please wait a little and try again.")
+INSIGHTS = N_("Your insights have been asked for very often just now. Please wait a little and try again.")
+EXPORT = N_("You have downloaded your data several times this hour. Please try again later.")
 
 
 # --- the limits ----------------------------------------------------------------------------

@@ -33,11 +33,21 @@ RESPONSES = {
 }
 # Said once for the whole API, after the description create_app gives.
 CONVENTIONS = """
+Texts a person reads come in the account's `language` (en, de, es, fr); `?lang=` on any GET
+overrides it for that call (any other value is ignored), and without a signed-in user the
+best match of `Accept-Language` is used.
 Unknown query parameters are ignored (a cache-buster or a newer client's extra does no harm),
 unlike unknown body fields. No text anywhere in a request may contain the NUL character U+0000
 or a lone surrogate such as "\\ud800" (422; 404 in a path). Ids in paths are integers from 1 to
 2147483647, or UUIDs where stated; anything else answers 404.
 """
+LANG = {
+    "name": "lang",
+    "in": "query",
+    "required": False,
+    "description": "The language of this answer's texts, instead of the account's: en, de, es or fr (anything else is ignored).",
+    "schema": {"type": "string", "example": "de"},
+}
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
 
 
@@ -49,6 +59,7 @@ class CommonResponses(BasePlugin):
             if code == 429:
                 response["headers"] = RETRY_AFTER
             spec.components.response(name, response)
+        spec.components.parameter("Lang", "query", LANG)
 
     def operation_helper(self, path=None, operations=None, **kwargs) -> None:
         for method, operation in (operations or {}).items():
@@ -56,6 +67,8 @@ class CommonResponses(BasePlugin):
                 continue
             responses = operation.setdefault("responses", {})
             responses.setdefault("422", "BadText")
+            if method == "get" and str(path).startswith("/api/"):
+                operation.setdefault("parameters", []).append("Lang")
             if method not in WRITES:
                 continue
             if "requestBody" in operation:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
@@ -135,13 +136,13 @@ class Register(MethodView):
         try:
             return passkeys.register(current_user(), body["credential"], body.get("name"), _public_url(), utcnow())
         except passkeys.ChallengeRefused:
-            abort(400, message="That passkey request has expired or was already used. Please try again.")
+            abort(400, message=_("That passkey request has expired or was already used. Please try again."))
         except passkeys.RegistrationRefused:
-            abort(400, message="That passkey could not be checked, so it was not added.")
+            abort(400, message=_("That passkey could not be checked, so it was not added."))
         except passkeys.PasskeyTaken:
-            abort(409, message="That passkey is already added.")
+            abort(409, message=_("That passkey is already added."))
         except passkeys.TooManyPasskeys:
-            abort(409, message=f"An account keeps at most {passkeys.MAX_PASSKEYS} passkeys. Delete one first.")
+            abort(409, message=_("An account keeps at most %(n)s passkeys. Delete one first.", n=passkeys.MAX_PASSKEYS))
 
 
 @passkeys_blp.route("")
@@ -164,7 +165,7 @@ class PasskeyItem(MethodView):
         try:
             return passkeys.rename(current_user(), passkey_id, body["name"])
         except passkeys.NotFound:
-            abort(404, message="No such passkey.")
+            abort(404, message=_("No such passkey."))
 
     @login_required
     @passkeys_blp.response(204)
@@ -174,7 +175,7 @@ class PasskeyItem(MethodView):
         try:
             passkeys.delete_passkey(current_user(), passkey_id)
         except passkeys.NotFound:
-            abort(404, message="No such passkey.")
+            abort(404, message=_("No such passkey."))
 
 
 @passkeys_blp.route("/login/options")
@@ -208,7 +209,8 @@ class Login(MethodView):
                 devices.device_label(request.headers.get("User-Agent", "")),
             )
         except passkeys.SignInRefused:
-            abort(401, message="That passkey did not sign you in. Please try again, or use your password.")
+            abort(401, message=_("That passkey did not sign you in. Please try again, or use your password."))
         except tokens.TooManyDevices:
-            abort(409, message=f"This account is signed in on {tokens.MAX_DEVICES} devices already. Sign one out in "
-                               "Settings on another device, or reset your password to sign out everywhere.")
+            abort(409, message=_("This account is signed in on %(count)s devices already. Sign one out in "
+                                 "Settings on another device, or reset your password to sign out everywhere.",
+                                 count=tokens.MAX_DEVICES))

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
+from ..i18n.selection import request_language
 from ..models import utcnow
 from ..routines import plans
 from .security import current_user, login_required
@@ -106,7 +108,7 @@ class Plans(MethodView):
     @plans_blp.response(200, PlanSchema(many=True))
     def get(self):
         """Every progressive plan, each week with its target"""
-        return plans.list_plans(current_user())
+        return plans.list_plans(current_user(), request_language())
 
 
 @plans_blp.route("/<string:slug>")
@@ -118,11 +120,11 @@ class PlanBySlug(MethodView):
     def get(self, query, slug):
         """One plan; with `start`, where you are in it, from your own sessions"""
         try:
-            found = plans.plan_with_progress(current_user(), slug, query.get("start"), utcnow())
+            found = plans.plan_with_progress(current_user(), slug, query.get("start"), utcnow(), request_language())
         except plans.InvalidStart as exc:
-            abort(422, message="Some fields are not valid.", messages={"start": [str(exc)]})
+            abort(422, message=_("Some fields are not valid."), messages={"start": [str(exc)]})
         if found is None:
-            abort(404, message="There is no plan with that name.")
+            abort(404, message=_("There is no plan with that name."))
         return found
 
 
@@ -135,7 +137,7 @@ class PlanEnrolment(MethodView):
     def put(self, body, slug):
         """Begin a plan (or begin it again) on a local day; every device then shows that day"""
         try:
-            found = plans.enrol(current_user(), slug, body["start"], utcnow())
+            found = plans.enrol(current_user(), slug, body["start"], utcnow(), request_language())
         except plans.InvalidStart as exc:
             abort(422, message="Some fields are not valid.", messages={"start": [str(exc)]})
         if found is None:

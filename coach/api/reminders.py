@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -66,13 +67,13 @@ class SnoozeSchema(Schema):
 
 
 def _unknown_routine(slug: str):
-    abort(422, message="There is no routine with that name.", messages={"routine": [f"Unknown routine {slug!r}."]})
+    abort(422, message=_("There is no routine with that name."), messages={"routine": [f"Unknown routine {slug!r}."]})
 
 
 def _own(reminder_id: int):
     reminder = reminders.get_reminder(current_user(), reminder_id)
     if reminder is None:
-        abort(404, message="There is no such reminder.")
+        abort(404, message=_("There is no such reminder."))
     return reminder
 
 
@@ -96,7 +97,7 @@ class Reminders(MethodView):
         except reminders.UnknownRoutine as exc:
             _unknown_routine(str(exc))
         except reminders.TooManyReminders:
-            abort(409, message=f"You already have {reminders.MAX_REMINDERS} reminders; remove one to add another.")
+            abort(409, message=_("You already have %(n)s reminders; remove one to add another.", n=reminders.MAX_REMINDERS))
 
 
 @reminders_blp.route(f"/<{ROW_ID}:reminder_id>")
@@ -142,4 +143,4 @@ class Snooze(MethodView):
         try:
             return reminders.snooze(current_user(), reminder, body["minutes"], utcnow())
         except reminders.ReminderOff:
-            abort(409, message="This reminder is off; turn it on to snooze it.")
+            abort(409, message=_("This reminder is off; turn it on to snooze it."))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -122,7 +123,7 @@ class ResonanceAssessments(MethodView):
         try:
             return resonance.create_assessment(current_user(), body["steps"], utcnow())
         except resonance.InvalidAssessment as exc:
-            abort(422, message="Some fields are not valid.", messages=exc.errors)
+            abort(422, message=_("Some fields are not valid."), messages=exc.errors)
 
 
 @resonance_blp.route(f"/assessments/<{ROW_ID}:assessment_id>")
@@ -134,5 +135,5 @@ class ResonanceAssessmentOne(MethodView):
         """One of the user's resonance-finder runs"""
         found = resonance.get_assessment(current_user(), assessment_id)
         if found is None:
-            abort(404, message="No such resonance-finder run.")
+            abort(404, message=_("No such resonance-finder run."))
         return found

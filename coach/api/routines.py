@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
+from ..i18n.selection import request_language
 from ..models import utcnow
 from ..routines import service
 from ..routines.schema import ACTIONS, KINDS, RoutineSchema, RoutineUpdateSchema
@@ -59,7 +61,7 @@ class Routines(MethodView):
     @routines_blp.response(200, RoutineOutSchema(many=True))
     def get(self, query):
         """Built-in routines, then the user's own; `resonance` is planned at the user's resonance rate"""
-        return service.list_routines(current_user(), query.get("kind"))
+        return service.list_routines(current_user(), query.get("kind"), request_language())
 
     @login_required
     @routines_blp.arguments(RoutineSchema())
@@ -70,11 +72,11 @@ class Routines(MethodView):
     def post(self, body):
         """Create a custom routine (1–40 phases of 0.5–600 s, at most 60 minutes in all)"""
         try:
-            return service.create_custom(current_user(), body, utcnow())
+            return service.create_custom(current_user(), body, utcnow(), request_language())
         except service.SlugTaken:
-            abort(409, message=f"There is already a routine called '{body['slug']}'; choose another slug.")
+            abort(409, message=_("There is already a routine called '%(slug)s'; choose another slug.", slug=body["slug"]))
         except service.TooManyRoutines as exc:
-            abort(409, message=f"You have {exc.args[0]} routines of your own, the most there can be; delete one first.")
+            abort(409, message=_("You have %(n)s routines of your own, the most there can be; delete one first.", n=exc.args[0]))
 
 
 @routines_blp.route("/<string:slug>")
@@ -84,9 +86,9 @@ class RoutineBySlug(MethodView):
     @routines_blp.alt_response(404, schema="Error", description="No such routine (or someone else's).")
     def get(self, slug):
         """One routine; `resonance` is planned at the user's resonance rate"""
-        routine = service.get_routine(current_user(), slug)
+        routine = service.get_routine(current_user(), slug, request_language())
         if routine is None:
-            abort(404, message="There is no routine with that name.")
+            abort(404, message=_("There is no routine with that name."))
         return routine
 
     @login_required
@@ -97,15 +99,15 @@ class RoutineBySlug(MethodView):
     def put(self, body, slug):
         """Replace one of your own routines (the body is a whole routine; `slug` may be left out)"""
         try:
-            return service.update_custom(current_user(), slug, body, utcnow())
+            return service.update_custom(current_user(), slug, body, utcnow(), request_language())
         except service.BuiltinReadOnly:
-            abort(403, message="Built-in routines cannot be changed; make a copy under a new slug instead.")
+            abort(403, message=_("Built-in routines cannot be changed; make a copy under a new slug instead."))
         except service.NotFound:
-            abort(404, message="There is no routine of yours with that name.")
+            abort(404, message=_("There is no routine of yours with that name."))
         except service.SlugMismatch:
             abort(
                 422,
-                message="A routine cannot be renamed.",
+                message=_("A routine cannot be renamed."),
                 messages={"slug": ["Must match the routine's slug in the URL; to rename, create a new routine."]},
             )
 
@@ -118,6 +120,6 @@ class RoutineBySlug(MethodView):
         try:
             service.delete_custom(current_user(), slug)
         except service.BuiltinReadOnly:
-            abort(403, message="Built-in routines cannot be deleted.")
+            abort(403, message=_("Built-in routines cannot be deleted."))
         except service.NotFound:
-            abort(404, message="There is no routine of yours with that name.")
+            abort(404, message=_("There is no routine of yours with that name."))

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from ..fields import JSONBoolean
+from ..i18n.selection import request_language
 from ..models import utcnow
 from ..routines import screening
 from .security import current_user, login_required
@@ -65,11 +66,11 @@ class Screening(MethodView):
     @screening_blp.response(200, ScreeningSchema)
     def get(self):
         """The screening answers and which routines they clear or block"""
-        return screening.status(current_user())
+        return screening.status(current_user(), request_language())
 
     @login_required
     @screening_blp.arguments(ScreeningPutSchema())
     @screening_blp.response(200, ScreeningSchema)
     def put(self, body):
         """Answer every screening question (replaces earlier answers)"""
-        return screening.save_answers(current_user(), body["answers"], utcnow())
+        return screening.save_answers(current_user(), body["answers"], utcnow(), request_language())

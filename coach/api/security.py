@@ -5,6 +5,7 @@ from copy import deepcopy
 from functools import wraps
 
 from flask import g, request
+from flask_babel import gettext as _
 from flask_smorest import abort
 from flask_smorest.utils import deepupdate
 
@@ -51,7 +52,7 @@ def login_required(func):
         token = bearer_token()
         found = verified()
         if found is None:
-            abort(401, message="Please log in again.", headers={"WWW-Authenticate": 'Bearer realm="coach"'})
+            abort(401, message=_("Please log in again."), headers={"WWW-Authenticate": 'Bearer realm="coach"'})
         g.user, g.token, g.token_id = found.user, token, found.token_id
         return func(*args, **kwargs)
 

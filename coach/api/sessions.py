@@ -10,6 +10,7 @@ from datetime import timezone
 
 from flask import current_app
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
@@ -212,7 +213,7 @@ def _session_uuid(text: str) -> uuid.UUID:
     """The path's uuid; anything else is 404. (Werkzeug's uuid converter would fall through
     to the front end's GET-only catch-all and answer 405 to PUT and DELETE.)"""
     if not UUID_TEXT.fullmatch(text):
-        abort(404, message="No such session.")
+        abort(404, message=_("No such session."))
     return uuid.UUID(text)
 
 
@@ -248,7 +249,7 @@ class SessionItem(MethodView):
             day_cap = sessions.MAX_SESSIONS_PER_DAY if current_app.config["RATELIMIT_ENABLED"] else None
             session, created = sessions.save(current_user(), _session_uuid(session_id), body, utcnow(), day_cap)
         except sessions.InvalidSession as exc:
-            abort(422, message="Some fields are not valid.", messages=exc.errors)
+            abort(422, message=_("Some fields are not valid."), messages=exc.errors)
         except sessions.NotAllowed as exc:
             abort(403, message=exc.reason)
         except sessions.TooManyToday as exc:
@@ -262,7 +263,7 @@ class SessionItem(MethodView):
         """One session"""
         session = sessions.get(current_user(), _session_uuid(session_id))
         if session is None:
-            abort(404, message="No such session.")
+            abort(404, message=_("No such session."))
         return sessions.to_dict(session)
 
     @login_required
@@ -271,4 +272,4 @@ class SessionItem(MethodView):
     def delete(self, session_id):
         """Delete a session"""
         if not sessions.remove(current_user(), _session_uuid(session_id)):
-            abort(404, message="No such session.")
+            abort(404, message=_("No such session."))

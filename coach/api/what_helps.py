@@ -4,9 +4,11 @@ from __future__ import annotations
 import secrets
 
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
+from ..i18n.selection import request_language
 from ..models import utcnow
 from ..practice import what_helps
 from . import limits
@@ -97,7 +99,7 @@ class WhatHelps(MethodView):
     @what_helps_blp.response(200, WhatHelpsSchema)
     def get(self, query):
         """What helps me: mood change per routine, allowing for the starting rating"""
-        return what_helps.what_helps(current_user(), utcnow(), query.get("days"))
+        return what_helps.what_helps(current_user(), utcnow(), query.get("days"), request_language())
 
 
 @what_helps_blp.route("/surprise")
@@ -108,6 +110,6 @@ class Surprise(MethodView):
     def post(self, body):
         """Surprise me: one of my favourite routines, chosen fairly at random"""
         try:
-            return what_helps.pick_surprise(current_user(), body.get("favourites"), secrets.SystemRandom())
+            return what_helps.pick_surprise(current_user(), body.get("favourites"), secrets.SystemRandom(), request_language())
         except what_helps.InvalidFavourites as exc:
-            abort(422, message="Some fields are not valid.", messages=exc.errors)
+            abort(422, message=_("Some fields are not valid."), messages=exc.errors)

@@ -7,9 +7,14 @@ cheering.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
+from babel.dates import format_date
+from babel.numbers import get_decimal_symbol
+
+from ..i18n import DEFAULT as DEFAULT_LANGUAGE
+from ..i18n import N_, translate, translate_plural
 from ..practice import what_helps
 from ..practice.care import REASON as CARE_REASON
 from ..practice.stats import MeanCI
@@ -18,45 +23,45 @@ from ..routines import catalogue, screening
 from .gather import RATINGS, RoutineWeek, WeekFigures
 
 MINUS = "\u2212"
-RATING_LABELS = {"mood": "Mood", "anxiety": "Anxiety", "energy": "Energy"}
+RATING_LABELS = {"mood": N_("Mood"), "anxiety": N_("Anxiety"), "energy": N_("Energy")}
 # Which way a change is welcome, for the words only (the numbers are shown as they are).
 GOOD_DIRECTION = {"mood": 1, "anxiety": -1, "energy": 1}
 
 SUGGESTIONS = {
-    "care": (
+    "care": N_(
         "Next week, go gently: a few minutes of slow breathing with a long, easy exhale, only "
         "when it feels good. Practice is optional; looking after yourself is not."
     ),
-    "start": (
+    "start": N_(
         "Try one short session next week: five minutes of slow breathing, with the exhale a "
         "little longer than the inhale, is a gentle way to begin."
     ),
-    "rate": (
+    "rate": N_(
         "Rate how you feel before and after a few sessions next week. It lets this summary show "
         "what helps you, and in a large app study people who checked in on their mood went on "
         "to practise more."
     ),
-    "keep": "Keep {name} in your week: so far it is the one your ratings favour.",
-    "regular": (
+    "keep": N_("Keep %(name)s in your week: so far it is the one your ratings favour."),
+    "regular": N_(
         "Aim for a few minutes on most days rather than a long session now and then: the 2023 "
         "study of cyclic sighing (Balban et al.) used five minutes a day."
     ),
-    "rhythm": "Keep the rhythm going: a short session at the same time each day makes it easy.",
-    "sighing": (
+    "rhythm": N_("Keep the rhythm going: a short session at the same time each day makes it easy."),
+    "sighing": N_(
         "Try cyclic sighing for five minutes on a few days: in a 2023 study it lifted mood the "
         "most of the breathing patterns compared (Balban et al.)."
     ),
 }
-NOT_CLEAR_YET = (
+NOT_CLEAR_YET = N_(
     "It is too early to say which routine helps you most: this week's ratings do not show a "
     "clear lift yet. A few more rated sessions will tell more."
 )
-CARE_TEXT = (
-    CARE_REASON
-    + " If you are in danger or thinking about harming yourself, call your local emergency "
+# Said after practice.care.REASON in the email.
+CARE_NOW = N_(
+    "If you are in danger or thinking about harming yourself, call your local emergency "
     "number or a crisis line now."
 )
-FINE_PRINT = (
+FINE_PRINT = N_(
     "Changes compare your ratings just before and just after each session. They describe how "
     "you felt, not proof of what caused it, and ratings that start low tend to rise anyway. "
     "The coach is a practice aid, not a treatment."
@@ -64,10 +69,6 @@ FINE_PRINT = (
 
 
 # --- formatting ----------------------------------------------------------------------------
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
-
 
 def duration(seconds: float) -> str:
     """'45 s' under a minute (never '0 min' for a short cold dip), '4 min 30 s' under ten,
@@ -87,20 +88,32 @@ def duration(seconds: float) -> str:
     return f"{h} h {m:02d} min" if m else f"{h} h"
 
 
-def signed(x: float) -> str:
-    """'+1.2', '−0.5', '0.0' (a real minus sign)."""
+def signed(x: float, language: str = DEFAULT_LANGUAGE) -> str:
+    """'+1.2', '−0.5', '0.0' (a real minus sign); the decimal sign of `language` (de: '+1,2')."""
     text = f"{x:+.1f}"
     if text in ("+0.0", "-0.0"):
-        return "0.0"
-    return text.replace("-", MINUS)
+        text = "0.0"
+    return text.replace("-", MINUS).replace(".", get_decimal_symbol(language))
 
 
-def date_range(first: date, last: date) -> str:
+# (day, day and month, day month year) as each language writes a date range's parts (CLDR
+# patterns, month names from Babel): "23–29 November 2026", "23.–29. November 2026", …
+DATE_PATTERNS = {
+    "en": ("d", "d MMMM", "d MMMM y"),
+    "de": ("d.", "d. MMMM", "d. MMMM y"),
+    "es": ("d", "d 'de' MMMM", "d 'de' MMMM 'de' y"),
+    "fr": ("d", "d MMMM", "d MMMM y"),
+}
+
+
+def date_range(first: date, last: date, language: str = DEFAULT_LANGUAGE) -> str:
+    day, day_month, full = DATE_PATTERNS.get(language, DATE_PATTERNS[DEFAULT_LANGUAGE])
+    end = format_date(last, full, locale=language)
     if first.year != last.year:
-        return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
+        return f"{format_date(first, full, locale=language)} – {end}"
     if first.month != last.month:
-        return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
-    return f"{first.day}–{last.day} {last:%B %Y}"
+        return f"{format_date(first, day_month, locale=language)} – {end}"
+    return f"{format_date(first, day, locale=language)}–{end}"
 
 
 def bar(value: float, largest: float) -> int:
@@ -152,6 +165,11 @@ class RoutineBook:
             self._builtins[slug] = self._info(slug, routine) if routine else None
         return self._builtins[slug] or self._info(slug, None)
 
+    def name(self, slug: str, custom: dict[str, dict], language: str) -> str:
+        """A built-in's name in `language`; a custom routine's as its owner wrote it."""
+        name = self.info(slug, custom).name
+        return name if slug in custom else translate(language, name)
+
 
 # --- the view a template renders -------------------------------------------------------------
 
@@ -195,36 +213,40 @@ class DigestView:
     app_url: str
     unsubscribe_url: str
     fine_print: str = FINE_PRINT
+    language: str = DEFAULT_LANGUAGE  # what the templates write their own words in
 
 
-def how_sure(name: str, ci: MeanCI) -> Change:
+def how_sure(name: str, ci: MeanCI, language: str = DEFAULT_LANGUAGE) -> Change:
     """The change in one rating and how sure it is, in words, by the app's own bar
     (what_helps.confidence: fewer than 5 sessions, or an interval that includes no change, is
     never called sure; 15 or more with a clear interval is)."""
-    label = RATING_LABELS[name]
+    label = translate(language, RATING_LABELS[name])
     if ci.n == 1:
-        return Change(label, 1, signed(ci.mean), None, "one rating: too few to tell")
+        return Change(label, 1, signed(ci.mean, language), None, translate(language, "one rating: too few to tell"))
     lo, hi = ci.ci95
-    interval = f"{signed(lo)} to {signed(hi)}"
+    interval = translate(language, "%(low)s to %(high)s", low=signed(lo, language), high=signed(hi, language))
     if lo <= 0 <= hi:
-        return Change(label, ci.n, signed(ci.mean), interval, "could be chance so far")
+        return Change(label, ci.n, signed(ci.mean, language), interval, translate(language, "could be chance so far"))
     sign = 1 if lo > 0 else -1  # judge the change as a rise in the direction it went
     level = confidence(MeanCI(ci.n, sign * ci.mean, tuple(sorted((sign * lo, sign * hi)))))
     better = (sign > 0) == (GOOD_DIRECTION[name] > 0)
     verdict = {
-        "low": f"pointing to {'better' if better else 'worse'}, but too few sessions to be sure",
-        "moderate": f"a fairly steady change for the {'better' if better else 'worse'}",
-        "high": f"a clear change for the {'better' if better else 'worse'}",
-    }[level]
-    return Change(label, ci.n, signed(ci.mean), interval, verdict)
+        ("low", True): N_("pointing to better, but too few sessions to be sure"),
+        ("low", False): N_("pointing to worse, but too few sessions to be sure"),
+        ("moderate", True): N_("a fairly steady change for the better"),
+        ("moderate", False): N_("a fairly steady change for the worse"),
+        ("high", True): N_("a clear change for the better"),
+        ("high", False): N_("a clear change for the worse"),
+    }[level, better]
+    return Change(label, ci.n, signed(ci.mean, language), interval, translate(language, verdict))
 
 
-def _routine_line(r: RoutineWeek, info: RoutineInfo, largest: int) -> RoutineLine:
-    changes = [how_sure(name, r.measures[name].delta()) for name in RATINGS if r.measures[name].n > 0]
+def _routine_line(r: RoutineWeek, info: RoutineInfo, largest: int, language: str) -> RoutineLine:
+    changes = [how_sure(name, r.measures[name].delta(), language) for name in RATINGS if r.measures[name].n > 0]
     return RoutineLine(info.name, r.sessions, duration(r.seconds), bar(r.seconds, largest), changes)
 
 
-def _cold(figures: WeekFigures, infos: dict[str, RoutineInfo]) -> str | None:
+def _cold(figures: WeekFigures, infos: dict[str, RoutineInfo], language: str) -> str | None:
     sessions, seconds = 0, 0.0
     for slug, r in figures.routines.items():
         info = infos[slug]
@@ -235,10 +257,15 @@ def _cold(figures: WeekFigures, infos: dict[str, RoutineInfo]) -> str | None:
             seconds += info.cold_per_cycle * (r.cycles_without_cold + info.cycles * r.runs_without_cycles)
     if sessions == 0:
         return None
-    return f"{plural(sessions, 'cold session')}, {duration(seconds)} in the cold in total."
+    return translate(
+        language,
+        "%(sessions)s, %(time)s in the cold in total.",
+        sessions=translate_plural(language, "%(num)d cold session", "%(num)d cold sessions", sessions),
+        time=duration(seconds),
+    )
 
 
-def _best(figures: WeekFigures, book: RoutineBook, answers) -> tuple[str | None, str | None, str | None]:
+def _best(figures: WeekFigures, book: RoutineBook, answers, language: str) -> tuple[str | None, str | None, str | None]:
     """(sentence naming the routine that helped most, 'not clear yet' sentence, its slug).
 
     The one rule of "what helps" (what_helps.rank over all the person's rated sessions, as the
@@ -248,68 +275,92 @@ def _best(figures: WeekFigures, book: RoutineBook, answers) -> tuple[str | None,
     if not any(r.measures["mood"].n for r in figures.routines.values()):
         return None, None, None
     _, rows = what_helps.rank(figures.helps, lambda slug: book.refusal(slug, figures.custom_routines, answers))
-    names = {r.routine: book.info(r.routine, figures.custom_routines).name for r in rows if r.rank == 1}
-    pick = what_helps.recommendation(rows, names, any_sessions=figures.sessions > 0)
+    names = {r.routine: book.name(r.routine, figures.custom_routines, language) for r in rows if r.rank == 1}
+    pick = what_helps.recommendation(rows, names, any_sessions=figures.sessions > 0, language=language)
     if pick["routine"] is None or pick["confidence"] == "low":
-        return None, NOT_CLEAR_YET, None
+        return None, translate(language, NOT_CLEAR_YET), None
     return pick["text"], None, pick["routine"]
 
 
-def _suggestion(figures: WeekFigures, best_slug: str | None, best_name: str | None, care: bool) -> str:
+def _suggestion(figures: WeekFigures, best_slug: str | None, best_name: str | None, care: bool, language: str) -> str:
+    text, values = _suggestion_text(figures, best_slug, best_name, care)
+    return translate(language, text, **values)
+
+
+def _suggestion_text(figures: WeekFigures, best_slug: str | None, best_name: str | None, care: bool) -> tuple[str, dict]:
     if care:
-        return SUGGESTIONS["care"]
+        return SUGGESTIONS["care"], {}
     if figures.sessions == 0:
-        return SUGGESTIONS["start"]
+        return SUGGESTIONS["start"], {}
     if not any(r.measures["mood"].n for r in figures.routines.values()):
-        return SUGGESTIONS["rate"]
+        return SUGGESTIONS["rate"], {}
     if best_slug:
-        return SUGGESTIONS["keep"].format(name=best_name)
+        return SUGGESTIONS["keep"], {"name": best_name}
     if figures.sessions < figures.prev_sessions:
-        return SUGGESTIONS["regular"]
+        return SUGGESTIONS["regular"], {}
     if figures.streak_days >= 3:
-        return SUGGESTIONS["rhythm"]
+        return SUGGESTIONS["rhythm"], {}
     if "cyclic-sighing" not in figures.routines:
-        return SUGGESTIONS["sighing"]
-    return SUGGESTIONS["regular"]
+        return SUGGESTIONS["sighing"], {}
+    return SUGGESTIONS["regular"], {}
 
 
-def _headline(figures: WeekFigures, period_name: str, care: bool) -> str:
+def _sessions(n: int, language: str) -> str:
+    return translate_plural(language, "%(num)d session", "%(num)d sessions", n)
+
+
+def _headline(figures: WeekFigures, period_name: str, care: bool, language: str) -> str:
     n, before = figures.sessions, figures.prev_sessions
     if n == 0:
-        return f"A quiet week: no sessions {period_name}."
-    text = f"{plural(n, 'session')} {period_name}, {duration(figures.seconds)} in all."
+        return translate(language, "A quiet week: no sessions %(period)s.", period=period_name)
+    text = translate(
+        language, "%(sessions)s %(period)s, %(time)s in all.", sessions=_sessions(n, language), period=period_name,
+        time=duration(figures.seconds),
+    )  # fmt: skip
     if n > before and not care:
-        text += f" That is {n - before} more than the week before."
+        text += " " + translate(language, "That is %(n)s more than the week before.", n=n - before)
     return text
 
 
-def _streak(figures: WeekFigures) -> str | None:
+def _streak(figures: WeekFigures, language: str) -> str | None:
     days = figures.streak_days
     if days < 2:
         return None
-    return f"{days} days in a row"
+    return translate_plural(language, "%(num)d day in a row", "%(num)d days in a row", days)
 
 
 def build_view(
-    figures: WeekFigures, book: RoutineBook, *, answers: dict[str, bool] | None, app_url: str, unsubscribe_url: str
+    figures: WeekFigures,
+    book: RoutineBook,
+    *,
+    answers: dict[str, bool] | None,
+    app_url: str,
+    unsubscribe_url: str,
+    language: str = DEFAULT_LANGUAGE,
 ) -> DigestView:
-    """`answers`: the person's screening answers (screening.answers_of), or None."""
+    """`answers`: the person's screening answers (screening.answers_of), or None; every
+    text in `language` (the person's own)."""
     infos = {slug: book.info(slug, figures.custom_routines) for slug in figures.routines}
-    period_name = "this week" if figures.period.ending else "last week"
+    # A built-in's name in the language (a custom routine's is its owner's own words).
+    infos = {
+        slug: info if slug in figures.custom_routines else replace(info, name=translate(language, info.name))
+        for slug, info in infos.items()
+    }
+    period_name = translate(language, "this week") if figures.period.ending else translate(language, "last week")
     care = figures.low_mood
     largest = max((r.seconds for r in figures.routines.values()), default=0)
     routines = sorted(figures.routines.values(), key=lambda r: (-r.sessions, -r.seconds, infos[r.slug].name))
-    best, not_clear, best_slug = _best(figures, book, answers)
+    best, not_clear, best_slug = _best(figures, book, answers, language)
     week_max = max(figures.seconds, figures.prev_seconds)
     subject = (
-        f"Your week: {plural(figures.sessions, 'session')}, {duration(figures.seconds)}"
+        translate(language, "Your week: %(sessions)s, %(time)s", sessions=_sessions(figures.sessions, language), time=duration(figures.seconds))
         if figures.sessions
-        else "Your week: a quiet one"
+        else translate(language, "Your week: a quiet one")
     )
     return DigestView(
         subject=subject,
-        headline=_headline(figures, period_name, care),
-        period=date_range(figures.period.monday, figures.period.sunday),
+        headline=_headline(figures, period_name, care, language),
+        period=date_range(figures.period.monday, figures.period.sunday, language),
         period_name=period_name,
         sessions=figures.sessions,
         time=duration(figures.seconds),
@@ -317,13 +368,17 @@ def build_view(
         prev_time=duration(figures.prev_seconds),
         bar_this=bar(figures.seconds, week_max),
         bar_prev=bar(figures.prev_seconds, week_max),
-        streak=_streak(figures),
-        routines=[_routine_line(r, infos[r.slug], largest) for r in routines],
+        streak=_streak(figures, language),
+        routines=[_routine_line(r, infos[r.slug], largest, language) for r in routines],
         best=best,
         not_clear=not_clear,
-        cold=_cold(figures, infos),
-        suggestion=_suggestion(figures, best_slug, best_slug and book.info(best_slug, figures.custom_routines).name, care),
-        care=CARE_TEXT if care else None,
+        cold=_cold(figures, infos, language),
+        suggestion=_suggestion(
+            figures, best_slug, best_slug and book.name(best_slug, figures.custom_routines, language), care, language
+        ),
+        care=f"{translate(language, CARE_REASON)} {translate(language, CARE_NOW)}" if care else None,
         app_url=app_url,
         unsubscribe_url=unsubscribe_url,
+        fine_print=translate(language, FINE_PRINT),
+        language=language,
     )

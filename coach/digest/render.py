@@ -13,7 +13,9 @@ from urllib.parse import urlsplit
 
 import css_inline
 from flask import Flask
+from flask_babel import force_locale
 
+from ..i18n import DEFAULT as DEFAULT_LANGUAGE
 from ..routines import screening
 from ..unsubscribe import TokenMaker
 from .content import DigestView, RoutineBook, build_view
@@ -28,10 +30,11 @@ class Recipient:
     email: str
     created_at: datetime  # with the email, names the account in the unsubscribe link
     answers: dict[str, bool] | None  # screening answers: a refused routine is never suggested
+    language: str = DEFAULT_LANGUAGE  # what the summary is written in
 
     @classmethod
     def of(cls, user) -> Recipient:
-        return cls(user.id, user.email, user.created_at, screening.answers_of(user))
+        return cls(user.id, user.email, user.created_at, screening.answers_of(user), user.language)
 
 
 class Composer:
@@ -52,13 +55,17 @@ class Composer:
 
     def view(self, recipient: Recipient, figures: WeekFigures, book: RoutineBook) -> DigestView:
         url = self.unsubscribe_url(recipient.user_id, recipient.email, recipient.created_at)
-        return build_view(figures, book, answers=recipient.answers, app_url=f"{self.public_url}/", unsubscribe_url=url)
+        return build_view(
+            figures, book, answers=recipient.answers, app_url=f"{self.public_url}/", unsubscribe_url=url, language=recipient.language
+        )
 
     def html(self, view: DigestView) -> str:
-        return self._inliner.inline(self._html.render(v=view))
+        with force_locale(view.language):  # the templates' own words (`_`) in the reader's language
+            return self._inliner.inline(self._html.render(v=view))
 
     def text(self, view: DigestView) -> str:
-        return self._text.render(v=view).strip() + "\n"
+        with force_locale(view.language):
+            return self._text.render(v=view).strip() + "\n"
 
     def message_id(self, user_id: int, iso_week: str) -> str:
         """The same for every attempt at one user's week, so a mail client would fold a

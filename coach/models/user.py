@@ -19,6 +19,8 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     timezone: Mapped[str] = mapped_column(String(64))
+    # What everything the user reads is written in: en, de, es or fr (coach/i18n).
+    language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
     resonance_bpm: Mapped[float] = mapped_column(Float, default=6.0)
     digest_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     digest_weekday: Mapped[int] = mapped_column(Integer, default=6)  # 0 = Monday, 6 = Sunday
@@ -43,7 +45,6 @@ class User(db.Model):
     # The state a link is bound to (coach.accounts.links): a new value voids every older link.
     confirm_nonce: Mapped[str | None] = mapped_column(String(32))
     reset_nonce: Mapped[str | None] = mapped_column(String(32))
-    language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
 
     tokens: Mapped[list[AuthToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

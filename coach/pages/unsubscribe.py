@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 
 from .. import unsubscribe as service
+from ..i18n.selection import request_language
 from ..models import utcnow
 
 unsubscribe_web = Blueprint("unsubscribe", __name__)
@@ -18,7 +19,8 @@ NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", "Referrer-Po
 
 
 def _page(state: str, status: int = 200, **context):
-    html = render_template("digest/unsubscribe.html", state=state, **context)
+    # In the reader's language: no one is signed in here, so their browser's Accept-Language.
+    html = render_template("digest/unsubscribe.html", state=state, lang=request_language(), **context)
     return html, status, {**NO_STORE, "Content-Type": "text/html; charset=utf-8"}
 
 

@@ -12,6 +12,8 @@ from sqlalchemy import case, func, select
 
 from .. import dialect
 from ..extensions import db
+from ..i18n import DEFAULT as DEFAULT_LANGUAGE
+from ..i18n import N_, translate
 from ..models import PracticeSession
 from .sums import COUNTED
 
@@ -19,7 +21,7 @@ PS = PracticeSession
 LOW_MOOD = 2
 WINDOW = 5
 COUNT = 3
-REASON = (
+REASON = N_(
     "Your mood has been low in several of your recent sessions. That happens, and you do not "
     "have to carry it alone: talking with someone you trust, your doctor or a support line can help."
 )
@@ -57,7 +59,7 @@ def _statement(kind: str):
     return select(ids.c.user_id, low)
 
 
-def care(user_id: int) -> dict:
-    """The answer GET /api/insights carries: {show, reason}."""
+def care(user_id: int, language: str = DEFAULT_LANGUAGE) -> dict:
+    """The answer GET /api/insights carries: {show, reason}, the reason in `language`."""
     show = low_moods([user_id])[user_id]
-    return {"show": show, "reason": REASON if show else None}
+    return {"show": show, "reason": translate(language, REASON) if show else None}

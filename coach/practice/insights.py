@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, func, select
 
 from ..extensions import db
+from ..i18n import DEFAULT as DEFAULT_LANGUAGE
 from ..models import PracticeSession, User, UTCDateTime
 from ..routines.service import get_routine
 from ..timeutil import iso_week_key, local_to_utc, zone
@@ -114,15 +115,16 @@ def streak_days(user: User, now: datetime) -> int:
 
 # --- the whole page -----------------------------------------------------------------------
 
-def summary(user: User, now: datetime, days: int = 90) -> dict:
-    """GET /api/insights: the last `days` days (sessions started since now − days)."""
+def summary(user: User, now: datetime, days: int = 90, language: str = DEFAULT_LANGUAGE) -> dict:
+    """GET /api/insights: the last `days` days (sessions started since now − days); names
+    and sentences in `language`."""
     start = now - timedelta(days=days)
     end = now + timedelta(days=1)  # sessions may be stamped a little ahead of the server clock
     zones = {user.id: user.timezone}
     per_day.fresh(zones)  # once for the page: every read below finds the per-day sums complete
     sums = routine_sums([user.id], start, end, zones, checked=True)[user.id]
     adjusted = {name: adjusted_means({s.routine: s.measures[name].group() for s in sums}) for name in RATINGS}
-    routines = {s.routine: get_routine(user, s.routine) for s in sums}  # looked up once for the page
+    routines = {s.routine: get_routine(user, s.routine, language) for s in sums}  # looked up once for the page
     names = {slug: what_helps.routine_name(slug, routine) for slug, routine in routines.items()}
 
     rows = []
@@ -165,14 +167,16 @@ def summary(user: User, now: datetime, days: int = 90) -> dict:
         ],
         # One rule decides "what helps" wherever it is shown (api.md): the routine what-helps
         # ranks first, over all the user's sessions, whatever this page's window.
-        "recommendation": _recommendation(user, now, total_sessions, routines),
-        "care": care.care(user.id),
+        "recommendation": _recommendation(user, now, total_sessions, routines, language),
+        "care": care.care(user.id, language),
     }
 
 
-def _recommendation(user: User, now: datetime, sessions_in_window: int, routines: dict[str, dict | None]) -> dict:
-    _, rows, names = what_helps.rank_user(user, what_helps.EARLIEST, now, routines, checked=True)
-    return what_helps.recommendation(rows, names, any_sessions=sessions_in_window > 0)
+def _recommendation(
+    user: User, now: datetime, sessions_in_window: int, routines: dict[str, dict | None], language: str
+) -> dict:
+    _, rows, names = what_helps.rank_user(user, what_helps.EARLIEST, now, routines, checked=True, language=language)
+    return what_helps.recommendation(rows, names, any_sessions=sessions_in_window > 0, language=language)
 
 
 __all__ = [

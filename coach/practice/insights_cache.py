@@ -24,6 +24,7 @@ from typing import Any, Callable
 from sqlalchemy import bindparam, func, select
 
 from ..extensions import db
+from ..i18n import DEFAULT as DEFAULT_LANGUAGE
 from ..models import PracticeSession, User, UTCDateTime
 from ..timeutil import local_to_utc, zone
 from . import insights
@@ -64,13 +65,13 @@ class AnswerCache:
 
 
 # One entry per user in the shared cache, holding that user's answers for their last few
-# windows: a user asking for window after window (`days` takes 3,650 values) churns only
-# their own entry, never pushing anyone else's answer out.
+# (window, language) pairs: a user asking for window after window (`days` takes 3,650 values)
+# churns only their own entry, never pushing anyone else's answer out.
 WINDOWS_PER_USER = 4
 
 
 def key_of(user: User) -> tuple[Any, ...]:
-    """What `insights.summary` reads besides the clock and the window: the user's rows (by
+    """What `insights.summary` reads besides the clock, the window and the language: the user's rows (by
     version) and the fields of the user row it uses. `created_at` tells apart an account
     that was erased from a new one given the same id (SQLite reuses the highest rowid)."""
     screening = json.dumps(user.screening, sort_keys=True) if user.screening is not None else None
@@ -101,19 +102,22 @@ def deadline_of(user: User, now: datetime, days: int) -> datetime:
     return deadline
 
 
-def summary(cache: AnswerCache, user: User, now: datetime, days: int, render: Callable[[dict], bytes]) -> bytes:
-    """`render(insights.summary(user, now, days))`, from `cache` while nothing it depends on
-    has changed."""
+def summary(
+    cache: AnswerCache, user: User, now: datetime, days: int, render: Callable[[dict], bytes], language: str = DEFAULT_LANGUAGE
+) -> bytes:
+    """`render(insights.summary(user, now, days, language))`, from `cache` while nothing it
+    depends on has changed (one answer per window and language)."""
     key = key_of(user)
-    windows: dict[int, tuple[bytes, datetime]] = cache.get(key, now) or {}
-    kept = windows.get(days)
+    wanted = (days, language)
+    windows: dict[tuple[int, str], tuple[bytes, datetime]] = cache.get(key, now) or {}
+    kept = windows.get(wanted)
     if kept is not None and now < kept[1]:
         return kept[0]
     deadline = deadline_of(user, now, days)  # first: a write landing meanwhile only shortens it
-    answer = render(insights.summary(user, now, days))
+    answer = render(insights.summary(user, now, days, language))
     # A new dict, never one another thread may be reading: the newest windows, this one last.
-    windows = {d: v for d, v in windows.items() if d != days and now < v[1]}
+    windows = {d: v for d, v in windows.items() if d != wanted and now < v[1]}
     windows = dict(list(windows.items())[-(WINDOWS_PER_USER - 1):]) if WINDOWS_PER_USER > 1 else {}
-    windows[days] = (answer, deadline)
+    windows[wanted] = (answer, deadline)
     cache.put(key, windows, max(v[1] for v in windows.values()))
     return answer

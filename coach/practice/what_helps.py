@@ -26,9 +26,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 
+from babel.numbers import format_decimal
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..i18n import DEFAULT as DEFAULT_LANGUAGE
+from ..i18n import N_, NP_, translate, translate_plural
 from ..models import PracticeSession, User
 from ..routines import screening
 from ..routines.service import get_routine
@@ -42,14 +45,17 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)  # before any session
 MOST_USED = 3  # "surprise me" without favourites picks among this many most-used routines
 MAX_FAVOURITES = 20
 
-VERDICTS = {
-    "too_few": "Not enough yet: rate your mood before and after {missing} more session{s} of it.",
-    "not_sure": "Not sure yet: the change so far could be chance.",
-    "likely_helps_a_little": "Likely helps a little: your mood tended to rise somewhat after it.",
-    "likely_helps": "Likely helps: your mood tended to rise after it.",
-    "likely_not_helping": "Your mood tended to be a little lower after it than before; perhaps try another routine.",
+VERDICTS = {  # too_few: singular and plural, by how many sessions are missing (_words)
+    "too_few": NP_(
+        "Not enough yet: rate your mood before and after %(num)d more session of it.",
+        "Not enough yet: rate your mood before and after %(num)d more sessions of it.",
+    ),
+    "not_sure": N_("Not sure yet: the change so far could be chance."),
+    "likely_helps_a_little": N_("Likely helps a little: your mood tended to rise somewhat after it."),
+    "likely_helps": N_("Likely helps: your mood tended to rise after it."),
+    "likely_not_helping": N_("Your mood tended to be a little lower after it than before; perhaps try another routine."),
 }
-METHOD = (
+METHOD = N_(
     "Change in mood from before to after, allowing for how you felt beforehand: a low start "
     "tends to rise anyway, so each routine is compared at your usual starting mood. Based on "
     "your own ratings; it shows what went with feeling better for you, not a medical effect."
@@ -131,9 +137,11 @@ def verdict(n: int, effect: Effect) -> str:
     return "not_sure"
 
 
-def _words(key: str, n: int) -> str:
-    missing = MIN_SESSIONS - n
-    return VERDICTS[key].format(missing=missing, s="" if missing == 1 else "s")
+def _words(key: str, n: int, language: str) -> str:
+    if key == "too_few":
+        singular, plural = VERDICTS[key]
+        return translate_plural(language, singular, plural, MIN_SESSIONS - n)
+    return translate(language, VERDICTS[key])
 
 
 @dataclass(frozen=True)
@@ -165,14 +173,14 @@ def rank(groups: dict[str, MeasureSums], blocked: Callable[[str], str | None]) -
     return model, ranked + [Ranked(slug, g, effect, reason, None) for slug, g, effect, reason in rest]
 
 
-def what_helps(user: User, now: datetime, days: int | None = None) -> dict:
+def what_helps(user: User, now: datetime, days: int | None = None, language: str = DEFAULT_LANGUAGE) -> dict:
     """Per routine: raw and start-adjusted mood change, ranked when rated ≥ 3 times (and
-    allowed by the screening).
+    allowed by the screening); names and words in `language`.
 
     `days` limits it to sessions started in the last `days` days; None means all of them.
     """
     start = now - timedelta(days=days) if days else EARLIEST
-    model, rows, names = rank_user(user, start, now)
+    model, rows, names = rank_user(user, start, now, language=language)
     out = []
     for r in rows:
         key = verdict(r.sums.n, r.effect)
@@ -186,7 +194,7 @@ def what_helps(user: User, now: datetime, days: int | None = None) -> dict:
                 "raw": mean_ci_from_sums(g.n, g.sum_d, g.sum_d2).as_dict(),
                 "adjusted": r.effect.as_dict(),
                 "verdict": key,
-                "words": _words(key, g.n),
+                "words": _words(key, g.n, language),
                 "rank": r.rank,
                 "blocked": r.blocked,
             }
@@ -195,24 +203,27 @@ def what_helps(user: User, now: datetime, days: int | None = None) -> dict:
         "sessions": model.n if model else 0,
         "usual_start": None if model is None else round(model.mean_pre, 2),
         "routines": out,
-        "summary": _summary([row for row in out if row["rank"] is not None]),
-        "method": METHOD,
+        "summary": _summary([row for row in out if row["rank"] is not None], language),
+        "method": translate(language, METHOD),
     }
 
 
 def rank_user(
-    user: User, start: datetime, now: datetime, known: dict[str, dict | None] | None = None, checked: bool = False
+    user: User, start: datetime, now: datetime, known: dict[str, dict | None] | None = None, checked: bool = False,
+    language: str = DEFAULT_LANGUAGE,
 ) -> tuple[Fit | None, list[Ranked], dict[str, str]]:
     """`rank` over the user's sessions started in [start, now + 1 day) (phone clocks run a
-    little ahead), with the user's screening deciding what is refused; and the routines' names.
-    `known`: routines the caller has looked up already (slug → get_routine's answer)."""
+    little ahead), with the user's screening deciding what is refused; and the routines' names
+    (and the screening's reasons) in `language`.
+    `known`: routines the caller has looked up already (slug → get_routine's answer, in `language`)."""
     zones = {user.id: user.timezone}
     sums = routine_sums([user.id], start, now + timedelta(days=1), zones, ratings=("mood",), checked=checked)[user.id]
     known = known or {}
-    routines = {s.routine: known[s.routine] if s.routine in known else get_routine(user, s.routine) for s in sums}
+    routines = {s.routine: known[s.routine] if s.routine in known else get_routine(user, s.routine, language) for s in sums}
+    answers = screening.answers_of(user)
     model, rows = rank(
         {s.routine: s.measures["mood"] for s in sums},
-        lambda slug: screening.check(user, routines[slug]) if routines.get(slug) else None,
+        lambda slug: screening.verdict(routines[slug], answers, language) if routines.get(slug) else None,
     )
     return model, rows, {slug: routine_name(slug, routine) for slug, routine in routines.items()}
 
@@ -223,23 +234,23 @@ def routine_name(slug: str, routine: dict | None) -> str:
 
 # --- the recommendation: what Home and the weekly summary say ------------------------------
 
-NOT_ENOUGH = (
+NOT_ENOUGH = N_(
     "Not enough ratings yet to say what helps you. Rate how you feel before and after a few "
     "sessions, and this will start to show which routines seem to lift your mood."
 )
-NO_SESSIONS = (
+NO_SESSIONS = N_(
     "No sessions in this period yet. Whenever you are ready, a few minutes of slow breathing "
     "is a gentle place to start."
 )
-NO_LIFT = (
+NO_LIFT = N_(
     "So far none of your routines shows a lift in mood on average. That is common in the first "
     "weeks: slow breathing often feels calmer only after several days of practice. Keep rating "
     "and this will become clearer."
 )
 HEDGE = {
-    "low": "That rests on few sessions or varies a lot, so it could still be chance: take it as a hint, not a finding.",
-    "moderate": "That is a fairly steady pattern so far; it describes how you felt, not proof of what caused it.",
-    "high": "That has held up across many sessions; it describes how you felt, not a medical effect.",
+    "low": N_("That rests on few sessions or varies a lot, so it could still be chance: take it as a hint, not a finding."),
+    "moderate": N_("That is a fairly steady pattern so far; it describes how you felt, not proof of what caused it."),
+    "high": N_("That has held up across many sessions; it describes how you felt, not a medical effect."),
 }
 
 
@@ -251,44 +262,64 @@ def confidence(delta: MeanCI) -> str:
     return "high" if delta.n >= 15 else "moderate"
 
 
-def recommendation(rows: list[Ranked], names: dict[str, str], any_sessions: bool) -> dict:
+def recommendation(rows: list[Ranked], names: dict[str, str], any_sessions: bool, language: str = DEFAULT_LANGUAGE) -> dict:
     """The routine `rank` put first, in plain words, never claiming more than the numbers
     show: {routine (None when nothing points anywhere), text, confidence, based_on}. How sure
-    is judged on the adjusted change, the figure the ranking used."""
+    is judged on the adjusted change, the figure the ranking used. `text` in `language`
+    (`names` are in it already)."""
     ranked = [r for r in rows if r.rank is not None]
     if not ranked:
-        return {"routine": None, "text": NOT_ENOUGH if any_sessions else NO_SESSIONS, "confidence": "none", "based_on": 0}
+        return {"routine": None, "text": translate(language, NOT_ENOUGH if any_sessions else NO_SESSIONS), "confidence": "none", "based_on": 0}
     best = ranked[0]
     g = best.sums
     raw = mean_ci_from_sums(g.n, g.sum_d, g.sum_d2)
     if best.effect.mean <= 0 or raw.mean <= 0:
-        return {"routine": None, "text": NO_LIFT, "confidence": "low", "based_on": sum(r.sums.n for r in ranked)}
+        return {"routine": None, "text": translate(language, NO_LIFT), "confidence": "low", "based_on": sum(r.sums.n for r in ranked)}
     level = confidence(MeanCI(g.n, best.effect.mean, best.effect.ci95))
     name = names.get(best.routine, best.routine)
-    compared = " — the biggest lift of the routines you rated, allowing for how you felt beforehand" if len(ranked) > 1 else ""
-    text = (
-        f"After {name} your mood was on average {raw.mean:.1f} points higher than before "
-        f"({g.n} rated sessions){compared}. {HEDGE[level]}"
-    )
+    values = {"routine": name, "delta": format_decimal(round(raw.mean, 1), "0.0", locale=language), "n": g.n}
+    if len(ranked) > 1:
+        found = translate(
+            language,
+            "After %(routine)s your mood was on average %(delta)s points higher than before (%(n)s rated sessions)"
+            " — the biggest lift of the routines you rated, allowing for how you felt beforehand.",
+            **values,
+        )
+    else:
+        found = translate(
+            language, "After %(routine)s your mood was on average %(delta)s points higher than before (%(n)s rated sessions).", **values
+        )
+    text = f"{found} {translate(language, HEDGE[level])}"
     return {"routine": best.routine, "text": text, "confidence": level, "based_on": g.n}
 
 
-def _summary(ranked: list[dict]) -> str:
+def _summary(ranked: list[dict], language: str) -> str:
     if not ranked:
-        return (
-            f"Rate your mood before and after at least {MIN_SESSIONS} sessions of a routine, "
-            "and this will start to show which routines seem to lift it for you."
+        return translate(
+            language,
+            "Rate your mood before and after at least %(n)s sessions of a routine, "
+            "and this will start to show which routines seem to lift it for you.",
+            n=MIN_SESSIONS,
         )
     best = ranked[0]
     if best["verdict"] in ("likely_helps", "likely_helps_a_little"):
-        others = " of the routines you rated" if len(ranked) > 1 else ""
-        return (
-            f"So far {best['name']} goes with the biggest lift in your mood{others}, allowing "
-            "for how you felt beforehand. It describes your ratings, not a proven effect."
+        if len(ranked) > 1:
+            return translate(
+                language,
+                "So far %(routine)s goes with the biggest lift in your mood of the routines you rated, allowing "
+                "for how you felt beforehand. It describes your ratings, not a proven effect.",
+                routine=best["name"],
+            )
+        return translate(
+            language,
+            "So far %(routine)s goes with the biggest lift in your mood, allowing "
+            "for how you felt beforehand. It describes your ratings, not a proven effect.",
+            routine=best["name"],
         )
-    return (
+    return translate(
+        language,
         "No routine stands out yet: the changes so far could be chance. Keep rating before "
-        "and after; a clearer picture usually needs a couple of weeks."
+        "and after; a clearer picture usually needs a couple of weeks.",
     )
 
 
@@ -313,7 +344,7 @@ def most_used(user: User, limit: int = MOST_USED) -> list[str]:
     return [slug for slug, _ in rows]
 
 
-def pick_surprise(user: User, favourites: list[str] | None, rng: random.Random) -> dict:
+def pick_surprise(user: User, favourites: list[str] | None, rng: random.Random, language: str = DEFAULT_LANGUAGE) -> dict:
     """Pick one routine uniformly at random among the user's favourites (given by the client)
     or, without them, among their MOST_USED most practised routines. Each distinct routine
     has the same chance, so that over time every favourite is tried about equally often
@@ -321,7 +352,7 @@ def pick_surprise(user: User, favourites: list[str] | None, rng: random.Random) 
     not allow are never picked."""
     if favourites is not None:
         slugs = list(dict.fromkeys(favourites))
-        routines = {slug: get_routine(user, slug) for slug in slugs}
+        routines = {slug: get_routine(user, slug, language) for slug in slugs}
         unknown = [slug for slug, r in routines.items() if r is None]
         if unknown:
             raise InvalidFavourites({"favourites": [f"There is no routine called “{slug}”." for slug in unknown]})
@@ -329,14 +360,14 @@ def pick_surprise(user: User, favourites: list[str] | None, rng: random.Random) 
     else:
         slugs, routines = [], {}
         for slug in most_used(user):
-            routine = get_routine(user, slug)
+            routine = get_routine(user, slug, language)
             if routine is not None:
                 routines[slug] = routine
                 slugs.append(slug)
         source = "most_used"
     allowed, left_out = [], []
     for slug in slugs:
-        reason = screening.check(user, routines[slug])
+        reason = screening.verdict(routines[slug], screening.answers_of(user), language)
         if reason is None:
             allowed.append(slug)
         else:
@@ -350,7 +381,7 @@ def pick_surprise(user: User, favourites: list[str] | None, rng: random.Random) 
         "chosen_from": allowed,
         "source": source,
         "left_out": left_out,
-        "message": None if chosen else (
-            "Nothing to choose from yet: name a few favourite routines, or practise a few first."
+        "message": None if chosen else translate(
+            language, "Nothing to choose from yet: name a few favourite routines, or practise a few first."
         ),
     }

@@ -25,6 +25,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..fields import FullMatch
+from ..i18n import DEFAULT as DEFAULT_LANGUAGE
+from ..i18n import translate
 from ..models import PlanEnrolment, PracticeSession, User
 from ..timeutil import local_date, local_to_utc, zone
 from . import catalogue, screening
@@ -128,13 +130,23 @@ def load_plans(source=None) -> dict[str, dict]:
     return copy.deepcopy(plans)
 
 
-def _described(user: User, plan: dict, blocks: dict[str, dict], start: date | None) -> dict:
+def _in(language: str, plan: dict) -> dict:
+    """The plan's texts in `language` (each is a catalogue msgid, like a routine's)."""
+    out = copy.deepcopy(plan)
+    for field in ("name", "summary", "evidence"):
+        out[field] = translate(language, plan[field])
+    out["cautions"] = [translate(language, c) for c in plan["cautions"]]
+    out["weeks"] = [{**w, "text": translate(language, w["text"])} for w in out["weeks"]]
+    return out
+
+
+def _described(user: User, plan: dict, blocks: dict[str, dict], start: date | None, language: str) -> dict:
     routine = catalogue.builtin(plan["routine"])
     block = blocks.get(plan["routine"])
-    reason = screening.check(user, routine)
+    reason = screening.verdict(routine, screening.answers_of(user), language)
     return {
-        **copy.deepcopy(plan),
-        "routine_name": routine["name"],
+        **_in(language, plan),
+        "routine_name": translate(language, routine["name"]),
         "kind": routine["kind"],
         "unit": MEASURES[plan["measure"]],
         "blocked": reason,
@@ -147,16 +159,17 @@ def _blocks(user: User) -> dict[str, dict]:
     return {b["slug"]: b for b in screening.status(user)["blocked"]}
 
 
-def list_plans(user: User) -> list[dict]:
-    """Every plan, with whether this person's safety screening lets them do its routine."""
+def list_plans(user: User, language: str = DEFAULT_LANGUAGE) -> list[dict]:
+    """Every plan, with whether this person's safety screening lets them do its routine;
+    texts in `language`."""
     blocks = _blocks(user)
     starts = _starts(user)
-    return [_described(user, plan, blocks, starts.get(slug)) for slug, plan in _PLANS.items()]
+    return [_described(user, plan, blocks, starts.get(slug), language) for slug, plan in _PLANS.items()]
 
 
-def get_plan(user: User, slug: str) -> dict | None:
+def get_plan(user: User, slug: str, language: str = DEFAULT_LANGUAGE) -> dict | None:
     plan = _PLANS.get(slug)
-    return None if plan is None else _described(user, plan, _blocks(user), _starts(user).get(slug))
+    return None if plan is None else _described(user, plan, _blocks(user), _starts(user).get(slug), language)
 
 
 # --- enrolment: the day a plan began, on the server so every device agrees -----------------
@@ -170,7 +183,7 @@ def _enrolment(user: User, slug: str) -> PlanEnrolment | None:
     return db.session.scalar(select(PlanEnrolment).where(PlanEnrolment.user_id == user.id, PlanEnrolment.plan == slug))
 
 
-def enrol(user: User, slug: str, start: date, now: datetime) -> dict | None:
+def enrol(user: User, slug: str, start: date, now: datetime, language: str = DEFAULT_LANGUAGE) -> dict | None:
     """Begin (or begin again) plan `slug` on local day `start`; the plan with its progress, or
     None if there is no such plan. InvalidStart for a day out of range (nothing written)."""
     if slug not in _PLANS:
@@ -182,7 +195,7 @@ def enrol(user: User, slug: str, start: date, now: datetime) -> dict | None:
     else:
         row.start, row.updated_at = start, now
     db.session.commit()
-    return plan_with_progress(user, slug, None, now)
+    return plan_with_progress(user, slug, None, now, language)
 
 
 class NoSuchPlan(LookupError):
@@ -286,10 +299,12 @@ def progress(user: User, plan: dict, start: date, now: datetime) -> dict:
     }
 
 
-def plan_with_progress(user: User, slug: str, start: date | None, now: datetime) -> dict | None:
+def plan_with_progress(
+    user: User, slug: str, start: date | None, now: datetime, language: str = DEFAULT_LANGUAGE
+) -> dict | None:
     """GET /api/plans/<slug>: the plan and, from the day it began (`start`, else the person's
-    enrolment), the progress."""
-    plan = get_plan(user, slug)
+    enrolment), the progress; texts in `language`."""
+    plan = get_plan(user, slug, language)
     if plan is None:
         return None
     if start is not None:

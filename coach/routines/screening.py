@@ -14,28 +14,30 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from ..extensions import db
+from ..i18n import DEFAULT as DEFAULT_LANGUAGE
+from ..i18n import N_, translate
 from ..models import User
 from . import catalogue, risk
 from .schema import SCREENING_ANSWERS
 from .service import list_routines
 
 QUESTIONS: dict[str, str] = {
-    "heart_condition": "Do you have a heart condition, such as heart disease or a past heart attack?",
-    "arrhythmia": "Have you been told you have an irregular heartbeat (arrhythmia)?",
-    "high_blood_pressure": "Do you have high blood pressure that is not well controlled?",
-    "pregnancy": "Are you pregnant?",
-    "epilepsy": "Do you have epilepsy, or have you had seizures?",
-    "raynauds": "Do you have Raynaud's or another circulation problem (fingers or toes that turn white or blue in the cold)?",
-    "respiratory": "Do you have asthma, COPD or another lung condition?",
-    "panic_disorder": "Do you have panic attacks or panic disorder?",
+    "heart_condition": N_("Do you have a heart condition, such as heart disease or a past heart attack?"),
+    "arrhythmia": N_("Have you been told you have an irregular heartbeat (arrhythmia)?"),
+    "high_blood_pressure": N_("Do you have high blood pressure that is not well controlled?"),
+    "pregnancy": N_("Are you pregnant?"),
+    "epilepsy": N_("Do you have epilepsy, or have you had seizures?"),
+    "raynauds": N_("Do you have Raynaud's or another circulation problem (fingers or toes that turn white or blue in the cold)?"),
+    "respiratory": N_("Do you have asthma, COPD or another lung condition?"),
+    "panic_disorder": N_("Do you have panic attacks or panic disorder?"),
 }
 assert tuple(QUESTIONS) == SCREENING_ANSWERS, "one question per screening answer, in the same order"
 
-NEEDS_SCREENING = (
+NEEDS_SCREENING = N_(
     "This routine asks a lot of the body, so we ask a few short health questions first. "
     "Please answer the safety questions; it takes a minute."
 )
-DOCTOR = "Please talk to your doctor before trying it."
+DOCTOR = N_("Please talk to your doctor before trying it.")
 # Gentler routines to offer instead of a blocked one, best first; the first one the person
 # may do is offered.
 ALTERNATIVES: dict[str, tuple[str, ...]] = {
@@ -78,25 +80,31 @@ def _rules(routine: dict) -> tuple[bool, list[dict]]:
     return risk.custom_rules(routine)
 
 
-def _kindly(reasons: list[str]) -> str:
+def _kindly(reasons: list[str], language: str) -> str:
+    """The reasons (English msgids) in `language`, ending with the advice to see a doctor
+    unless a reason gives it already (read in English, the words the rule knows)."""
     unique = list(dict.fromkeys(r.strip() for r in reasons))
-    text = " ".join(unique)
-    return text if "doctor" in text.lower() else f"{text} {DOCTOR}"
+    text = " ".join(translate(language, r) for r in unique)
+    if any("doctor" in r.lower() for r in unique):
+        return text
+    return f"{text} {translate(language, DOCTOR)}"
 
 
-def verdict(routine: dict, answers: dict[str, bool] | None) -> str | None:
-    """None if the routine may be done with these answers, else the reason in plain words."""
+def verdict(routine: dict, answers: dict[str, bool] | None, language: str = DEFAULT_LANGUAGE) -> str | None:
+    """None if the routine may be done with these answers, else the reason in plain words,
+    in `language`."""
     requires, blocked_by = _rules(routine)
     if answers is None:
-        return NEEDS_SCREENING if requires else None
+        return translate(language, NEEDS_SCREENING) if requires else None
     reasons = [b["reason"] for b in blocked_by if answers.get(b["answer"])]
-    return _kindly(reasons) if reasons else None
+    return _kindly(reasons, language) if reasons else None
 
 
 def check(user: User, routine: dict) -> str | None:
     """The gate a session calls before it records `routine` (a routine dict as
-    `routines.service.get_routine` returns it): None if allowed, else the reason (→ 403)."""
-    return verdict(routine, answers_of(user))
+    `routines.service.get_routine` returns it): None if allowed, else the reason (→ 403),
+    in the user's own language (a write: no `?lang=` can ask for another)."""
+    return verdict(routine, answers_of(user), user.language)
 
 
 def _covered(routine: dict) -> bool:
@@ -104,7 +112,7 @@ def _covered(routine: dict) -> bool:
     return requires or bool(blocked_by)
 
 
-def status(user: User) -> dict:
+def status(user: User, language: str = DEFAULT_LANGUAGE) -> dict:
     """What GET /api/me/screening shows: the answers and every routine screening covers, as
     cleared (may be done now), blocked (with the reason and a gentler alternative) or, before
     the questions are answered, needs_screening."""
@@ -117,7 +125,7 @@ def status(user: User) -> dict:
     for routine in routines:
         if not _covered(routine):
             continue
-        reason = verdict(routine, answers)
+        reason = verdict(routine, answers, language)
         if reason is None:
             cleared.append(routine["slug"])
         elif answers is None:
@@ -132,7 +140,7 @@ def status(user: User) -> dict:
         "cleared": cleared,
         "blocked": blocked,
         "needs_screening": needs,
-        "questions": [{"key": key, "text": text} for key, text in QUESTIONS.items()],
+        "questions": [{"key": key, "text": translate(language, text)} for key, text in QUESTIONS.items()],
     }
 
 
@@ -144,11 +152,11 @@ def _alternative(slug: str, by_slug: dict[str, dict], answers: dict[str, bool] |
     return None
 
 
-def save_answers(user: User, answers: dict[str, bool], now: datetime) -> dict:
+def save_answers(user: User, answers: dict[str, bool], now: datetime, language: str = DEFAULT_LANGUAGE) -> dict:
     """Replace the user's answers (all questions, validated by the caller) and return `status`."""
     user.screening = {
         "answers": {q: bool(answers[q]) for q in SCREENING_ANSWERS},
         "answered_at": now.astimezone(timezone.utc).isoformat(),
     }
     db.session.commit()
-    return status(user)
+    return status(user, language)

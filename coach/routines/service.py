@@ -15,10 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from .. import dialect
 from ..accounts.data_version import note_data_changed
 from ..extensions import db
+from ..i18n import DEFAULT as DEFAULT_LANGUAGE
 from ..models import CustomRoutine, User
 from . import catalogue, risk
 from .planning import plan_resonance
 from .schema import total_seconds
+from .texts import localise, standard_caution_texts
 
 MAX_CUSTOM_ROUTINES = 100
 # What a custom routine stores; slug is its own column, the rest is derived on reading.
@@ -76,30 +78,31 @@ def _own_row(user: User, slug: str) -> CustomRoutine | None:
 def _definition(body: dict) -> dict:
     """The stored part of a loaded body. Standard cautions a client sent back (say after a
     GET) are dropped: they are added on reading, with the current wording."""
-    standard = set(catalogue.standard_cautions().values())
+    standard = standard_caution_texts()  # in any language: the client may show a translation
     definition = {k: body[k] for k in STORED_FIELDS}
     definition["cautions"] = [c for c in body["cautions"] if c not in standard]
     definition["phases"] = [dict(p) for p in body["phases"]]
     return definition
 
 
-def list_routines(user: User, kind: str | None = None) -> list[dict]:
-    """Built-ins in catalogue order, then the user's own in the order they were made."""
+def list_routines(user: User, kind: str | None = None, language: str = DEFAULT_LANGUAGE) -> list[dict]:
+    """Built-ins in catalogue order, then the user's own in the order they were made;
+    texts in `language`."""
     routines = [_builtin_for(user, slug) for slug in catalogue.BUILTIN_SLUGS]
     rows = db.session.scalars(
         select(CustomRoutine).where(CustomRoutine.user_id == user.id).order_by(CustomRoutine.id)
     )
     routines += [_from_row(row) for row in rows if row.slug not in catalogue.BUILTIN_SLUGS]
-    return [r for r in routines if kind is None or r["kind"] == kind]
+    return [localise(r, language) for r in routines if kind is None or r["kind"] == kind]
 
 
-def get_routine(user: User, slug: str) -> dict | None:
-    """One routine the user may use, or None (unknown, or someone else's)."""
+def get_routine(user: User, slug: str, language: str = DEFAULT_LANGUAGE) -> dict | None:
+    """One routine the user may use, or None (unknown, or someone else's); texts in `language`."""
     routine = _builtin_for(user, slug)
-    if routine is not None:
-        return routine
-    row = _own_row(user, slug)
-    return _from_row(row) if row is not None else None
+    if routine is None:
+        row = _own_row(user, slug)
+        routine = _from_row(row) if row is not None else None
+    return localise(routine, language) if routine is not None else None
 
 
 def routine_exists(user: User, slug: str) -> bool:
@@ -110,7 +113,7 @@ def routine_exists(user: User, slug: str) -> bool:
     ) > 0
 
 
-def create_custom(user: User, body: dict, now: datetime) -> dict:
+def create_custom(user: User, body: dict, now: datetime, language: str = DEFAULT_LANGUAGE) -> dict:
     slug = body["slug"]
     if slug in catalogue.BUILTIN_SLUGS or _own_row(user, slug) is not None:
         raise SlugTaken(slug)
@@ -127,10 +130,10 @@ def create_custom(user: User, body: dict, now: datetime) -> dict:
     except IntegrityError as exc:  # the same slug created at the same moment by another request
         db.session.rollback()
         raise SlugTaken(slug) from exc
-    return _from_row(row)
+    return localise(_from_row(row), language)
 
 
-def update_custom(user: User, slug: str, body: dict, now: datetime) -> dict:
+def update_custom(user: User, slug: str, body: dict, now: datetime, language: str = DEFAULT_LANGUAGE) -> dict:
     """Replace the user's own routine `slug` with `body` (a full definition)."""
     if slug in catalogue.BUILTIN_SLUGS:
         raise BuiltinReadOnly(slug)
@@ -143,7 +146,7 @@ def update_custom(user: User, slug: str, body: dict, now: datetime) -> dict:
     row.updated_at = now
     note_data_changed(user)
     db.session.commit()
-    return _from_row(row)
+    return localise(_from_row(row), language)
 
 
 def delete_custom(user: User, slug: str) -> None:

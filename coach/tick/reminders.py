@@ -436,10 +436,12 @@ def _payloads(items: list[_Item], users: dict[int, User], public_url: str) -> No
     encoded: dict = {}
     for item in items:
         r = item.row
-        routine = _routine_info(users[r.user_id], r.routine, routines)
-        key = (r.routine, id(routine))
+        user = users[r.user_id]
+        routine = _routine_info(user, r.routine, routines)
+        key = (r.routine, id(routine), user.language)  # in the user's own language
         if key not in encoded:
-            encoded[key] = json.dumps(reminder_service.message(routine, public_url), separators=(",", ":")).encode()
+            message = reminder_service.message(routine, public_url, user.language)
+            encoded[key] = json.dumps(message, separators=(",", ":")).encode()
         item.payload = encoded[key]
 
 
