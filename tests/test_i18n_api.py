@@ -217,7 +217,7 @@ def test_the_unsubscribe_page_in_the_readers_language(app, client):
     assert '<html lang="de">' in page
     assert "<h1>Den Wochenrückblick abbestellen?</h1>" in page
     assert "Du bekommst den Wochenrückblick nicht mehr per E-Mail an l•••@example.com." in page
-    assert '<button type="submit">Abbestellen</button>' in page
+    assert '<button type="submit" class="primary">Abbestellen</button>' in page
     done = client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"}, headers={"Accept-Language": "fr"})
     assert "<h1>Votre désabonnement est confirmé</h1>" in done.get_data(as_text=True)
     bad = client.get("/unsubscribe/not-a-token", headers={"Accept-Language": "es"}).get_data(as_text=True)

@@ -97,3 +97,19 @@ def test_the_link_is_signed_for_this_account_only(app, client, ann):
     token = make_token(app.config["SECRET_KEY"], db.session.get(User, bob["user"]["id"]))
     assert client.post(f"/unsubscribe/{token}").status_code == 200  # an empty body is fine too
     assert user_of(bob).digest_enabled is False and user_of(ann).digest_enabled is True
+
+
+@pytest.mark.parametrize("state", ["ask", "done", "bad"])
+def test_every_unsubscribe_page_looks_like_the_app_in_light_and_dark(client, ann, link, state):
+    """The page someone lands on from an email wears the app's own stylesheet (which follows
+    the phone's light or dark setting), card and buttons, as the account-link pages do."""
+    r = client.post(link, data=ONE_CLICK) if state == "done" else client.get(link if state == "ask" else "/unsubscribe/nonsense")
+    page = r.get_data(as_text=True)
+    assert '<link rel="stylesheet" href="/css/app.css">' in page
+    assert '<meta name="color-scheme" content="light dark">' in page
+    assert '<body class="page">' in page and '<main class="screen">' in page
+    assert '<div class="card">' in page
+    if state == "ask":
+        assert '<button type="submit" class="primary">' in page
+    assert client.get("/css/app.css").status_code == 200  # the page's CSP allows 'self' styles
+    assert "style-src 'self'" in r.headers["Content-Security-Policy"] or "default-src 'self'" in r.headers["Content-Security-Policy"]
