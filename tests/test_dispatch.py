@@ -414,6 +414,30 @@ def test_skipped_when_the_user_practised_in_the_last_two_hours(client, push):
         assert reminder(who["rid"]).next_fire_at == at + timedelta(days=1), name
 
 
+def test_a_session_of_seconds_does_not_hold_back_the_reminder(client, push):
+    """A session under a minute counts nowhere (api.md), so it is no reason to skip the
+    reminder either; a real one half an hour before still is."""
+    at = Z("2026-06-01T05:30Z")
+    sent = {}
+    for name, seconds in {"five seconds": 5, "five minutes": 300}.items():
+        who = person(client, push)
+        rid = remind(client, who, Z("2026-06-01T00:00Z"))
+        started = at - timedelta(minutes=30)
+        r = client.put(f"/api/sessions/{uuid.uuid4()}", headers=who["headers"], json={
+            "routine": "box",
+            "started_at": started.isoformat(),
+            "ended_at": (started + timedelta(seconds=seconds)).isoformat(),
+        })
+        assert r.status_code == 201, r.get_json()
+        assert r.get_json()["short"] is (seconds < 60)
+        sent[name] = (who, rid)
+    tick(at)
+    who, rid = sent["five seconds"]
+    assert count(push, who["devices"][0]) == 1 and [d.status for d in deliveries(rid)] == ["sent"]
+    who, rid = sent["five minutes"]
+    assert count(push, who["devices"][0]) == 0 and [d.status for d in deliveries(rid)] == ["skipped"]
+
+
 def test_a_user_without_devices_gets_nothing_and_the_plan_goes_on(client, push):
     who = signup(client)
     rid = remind(client, who, Z("2026-06-01T00:00Z"))

@@ -29,7 +29,7 @@ Without a crash each device gets each occurrence once: repeated ticks and a seco
 scheduler meet the lease, a retry after 429/5xx skips the devices in `sent_to`.
 
 Not sent, re-planned from now: an occurrence more than an hour stale, and one whose user
-practised in the last two hours (a session started or ended then).
+practised in the last two hours (a session of a minute or more started or ended then).
 """
 from __future__ import annotations
 
@@ -204,6 +204,7 @@ def _start(
             select(P.user_id)
             .where(
                 among(P.user_id, user_ids),
+                P.short.is_(False),  # a session of seconds counts nowhere, here neither (api.md)
                 or_(and_(P.started_at > since, P.started_at <= now), and_(P.ended_at > since, P.ended_at <= now)),
             )
             .distinct()
