@@ -3,6 +3,7 @@ and the bytes are exactly what the whole-document export gave."""
 from __future__ import annotations
 
 import json
+import threading
 import tracemalloc
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -82,3 +83,33 @@ def test_an_empty_history_streams_empty_lists(client, alice, monkeypatch):
     body = client.get("/api/me/export", headers=alice["headers"]).get_data(as_text=True)
     assert '"sessions": [],' in body
     assert body == json.dumps(export.export_json(user_row(alice), NOW), ensure_ascii=False, indent=2)
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_the_stream_outlives_a_request_that_wrote_the_tokens_last_use(client, alice, fmt):
+    """The body is written after the request's own database session is gone. When the
+    request committed (its token's last use, written once a minute), the user it loaded had
+    expired with that commit: the stream must not lean on it (found by schemathesis on
+    PostgreSQL as a DetachedInstanceError, on whichever call came a minute after the last)."""
+    from coach.models import AuthToken
+
+    add_many(alice["user"]["id"], 3)
+    db.session.execute(AuthToken.__table__.update().values(last_used_at=datetime.now(UTC) - timedelta(minutes=5)))
+    db.session.commit()
+    got = {}
+
+    def download_as_a_server_would():
+        # In a thread of its own, as a server runs it: no test's app context stays pushed
+        # around the request, so the request's session is gone when the body is written.
+        try:
+            r = client.get(f"/api/me/export?format={fmt}", headers=alice["headers"])
+            got["status"], got["body"] = r.status_code, r.get_data(as_text=True)
+        except Exception as exc:  # noqa: BLE001  (reported below, in the test's thread)
+            got["error"] = repr(exc)
+
+    worker = threading.Thread(target=download_as_a_server_would)
+    worker.start()
+    worker.join(60)
+    assert "error" not in got, got.get("error")
+    assert got["status"] == 200
+    assert "alice@example.com" in got["body"] if fmt == "json" else got["body"].count("\n") == 4

@@ -13,7 +13,7 @@ import io
 import itertools
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -274,13 +274,22 @@ class Download:
     filename: str
 
 
+def _written_later(user_id: int, write: Callable[[User], Iterator[str]]) -> Iterator[str]:
+    """The body is written after the request's own database session has ended, so it loads
+    the user afresh rather than lean on the request's copy (which a commit in the request,
+    such as a token's last use, leaves expired and detached)."""
+    yield from write(db.session.get(User, user_id))
+
+
 def download(user: User, fmt: str, now: datetime) -> Download:
     """The export as a file named for the day: `json` (everything) or `csv` (the sessions)."""
     stamp = now.date().isoformat()
     if fmt == "csv":
         # The BOM lets spreadsheet programs read the text as UTF-8 (°, –, accents in notes).
-        return Download(itertools.chain([BOM], stream_csv(user)), "text/csv; charset=utf-8", f"coach-export-{stamp}.csv")
-    return Download(stream_json(user, now), "application/json", f"coach-export-{stamp}.json")
+        body = itertools.chain([BOM], _written_later(user.id, stream_csv))
+        return Download(body, "text/csv; charset=utf-8", f"coach-export-{stamp}.csv")
+    body = _written_later(user.id, lambda fresh: stream_json(fresh, now))
+    return Download(body, "application/json", f"coach-export-{stamp}.json")
 
 
 __all__ = ["BOM", "FORMATS", "Download", "csv_columns", "csv_safe", "download", "export_csv", "export_json", "stream_csv", "stream_json"]
