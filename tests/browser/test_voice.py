@@ -160,9 +160,16 @@ def test_a_device_without_a_voice_for_the_language_says_so_and_keeps_the_tones(p
     page = phone
     german_user_at_the_start_screen(page, base_url, "box")
     page.evaluate("window.speechSynthesis.getVoices = () => [{ name: 'Sam', lang: 'en-US', voiceURI: 'sam-en', default: true }]")
+    page.evaluate("""() => {
+      window.__tones = 0;
+      const make = AudioContext.prototype.createOscillator;
+      AudioContext.prototype.createOscillator = function () { window.__tones += 1; return make.call(this); };
+    }""")
+    page.get_by_role("button", name="Tones", exact=True).click()  # tones off: the voice alone
     page.get_by_role("button", name="Voice", exact=True).click()
     page.get_by_text("This device has no voice for your language, so the coach uses tones instead.").wait_for()
     start(page)
     page.clock.run_for(8_500)
     assert [c for c in speech(page) if c["type"] == "speak"] == []
+    assert page.evaluate("window.__tones") == 3  # in, hold, out: the tones stand in for the voice
     console.assert_clean()
