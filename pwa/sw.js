@@ -3,7 +3,7 @@
 // caching that never touches /api/, and the push, notificationclick and
 // pushsubscriptionchange handlers. VERSION is a digest of the shell: scripts/pwa_version.py.
 importScripts('/js/idb.js'); // the IndexedDB layout, shared with js/store.js
-const VERSION = 'coach-e03dc993';
+const VERSION = 'coach-de02300b';
 const SHELL = [
   '/',
   '/manifest.webmanifest',

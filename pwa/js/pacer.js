@@ -3,7 +3,7 @@
 // time, so nothing drifts however late a timer or frame runs. A timer aimed at the next
 // boundary fires the cues; requestAnimationFrame only draws. Every phase change is
 // dispatched as a `coach:phase` event (with its measured time) and spoken by a live region.
-import { h, fmtClock } from './ui.js';
+import { h, fmtClock, toast } from './ui.js';
 import { WORDS, phaseAt, completedCycles, ease } from './plan.js';
 
 export const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
@@ -102,6 +102,7 @@ export class Runner {
  */
 export function pacerView({ title, timeline, cues, guide, label, cycleWord = 'Breath', onPauseChange = () => {}, onVoiceChange = () => {} }) {
   const calm = reducedMotion();
+  let saidNoVoice = false; // said once, not at every tap
   const orb = h('div.orb', { 'aria-hidden': 'true' });
   const bar = h('div.calm-fill');
   const calmBox = h('div.calm', { hidden: !calm, 'aria-hidden': 'true' }, h('div.calm-track', bar));
@@ -120,7 +121,13 @@ export function pacerView({ title, timeline, cues, guide, label, cycleWord = 'Br
 
   const pauseBtn = h('button.secondary', { type: 'button' }, 'Pause');
   const endBtn = h('button.secondary', { type: 'button' }, 'End early');
-  const voiceBtn = cues.voice ? toggle('Voice', cues.voice.on, (on) => { cues.voice.on = on; cues.voice.declined = !on; if (!on) cues.voice.stop(); onVoiceChange(on); }) : null;
+  const voiceBtn = cues.voice ? toggle('Voice', cues.voice.on, (on) => {
+    cues.voice.on = on;
+    cues.voice.declined = !on;
+    if (!on) cues.voice.stop();
+    else if (!cues.voice.speaking && !saidNoVoice) { saidNoVoice = true; toast(cues.voice.missing); }
+    onVoiceChange(on);
+  }) : null;
   const soundBtn = toggle('Tones', cues.sound, (on) => { cues.sound = on; if (on) cues.unlock(); });
   const vibBtn = navigator.vibrate ? toggle('Vibration', cues.vibration, (on) => { cues.vibration = on; }) : null;
   const eyesBtn = h('button.secondary', { type: 'button' }, 'Eyes closed');

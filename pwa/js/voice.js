@@ -72,6 +72,9 @@ export class Voice {
   /** Can speak now: switched on and the device has a voice for the language. */
   get speaking() { return this.on && Boolean(this.chosen) && Boolean(synth()); }
 
+  /** Why it cannot speak (said once, calmly), or null. */
+  get missing() { return missingVoiceNote(this.lang, this.voices); }
+
   /** Speak the word for a phase; false when it could not (the caller plays a tone instead). */
   say(action) {
     const s = synth();

@@ -172,4 +172,9 @@ def test_a_device_without_a_voice_for_the_language_says_so_and_keeps_the_tones(p
     page.clock.run_for(8_500)
     assert [c for c in speech(page) if c["type"] == "speak"] == []
     assert page.evaluate("window.__tones") == 3  # in, hold, out: the tones stand in for the voice
+    # Switched off and on again in the session: said once more, in a note, not at every phase.
+    voice = page.get_by_role("button", name="Voice", exact=True)
+    voice.click()
+    voice.click()
+    page.locator("#toast").get_by_text("no voice for your language").wait_for()
     console.assert_clean()
