@@ -12,8 +12,9 @@ log = logging.getLogger("coach.request")
 
 # API answers are data, never pages: nothing may load from them or frame them.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+# media-src blob: is the session's silent loop, made in code (pwa/js/background.js).
 PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
     "connect-src 'self'; manifest-src 'self'; worker-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )

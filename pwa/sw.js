@@ -3,7 +3,7 @@
 // caching that never touches /api/, and the push, notificationclick and
 // pushsubscriptionchange handlers. VERSION is a digest of the shell: scripts/pwa_version.py.
 importScripts('/js/idb.js'); // the IndexedDB layout, shared with js/store.js
-const VERSION = 'coach-d4a3f6b1';
+const VERSION = 'coach-de02300b';
 const SHELL = [
   '/',
   '/manifest.webmanifest',
@@ -11,6 +11,7 @@ const SHELL = [
   '/js/account.js',
   '/js/api.js',
   '/js/app.js',
+  '/js/background.js',
   '/js/care.js',
   '/js/charts.js',
   '/js/camera.js',
@@ -42,6 +43,7 @@ const SHELL = [
   '/js/settings.js',
   '/js/store.js',
   '/js/ui.js',
+  '/js/voice.js',
   '/js/whathelps.js',
   '/js/zone.js',
   '/icons/apple-touch-icon.png',

@@ -24,8 +24,9 @@ const TONES = {
 };
 
 export class Cues {
-  constructor({ sound = true, vibration = true } = {}) {
+  constructor({ sound = true, vibration = true, voice = null } = {}) {
     this.sound = sound;
+    this.voice = voice; // a Voice (voice.js), loaded only when a session starts
     this.vibration = vibration;
     this.ctx = null;
     this.lock = null;
@@ -46,12 +47,15 @@ export class Cues {
   }
 
   phase(action) {
-    if (this.sound) this.tone(action);
+    // Voice and tones are independent; a voice switched on that cannot speak falls back to tones.
+    const spoken = this.voice?.say(action);
+    if (this.sound || (this.voice?.on && !spoken)) this.tone(action);
     if (this.vibration) this.vibrate(VIBRATION[action]);
   }
 
   done() {
-    if (this.sound) { this.tone('inhale'); setTimeout(() => this.tone('rest'), 500); }
+    const spoken = this.voice?.say('done');
+    if (this.sound || (this.voice?.on && !spoken)) { this.tone('inhale'); setTimeout(() => this.tone('rest'), 500); }
     if (this.vibration) this.vibrate(VIBRATION.done);
   }
 
@@ -104,6 +108,7 @@ export class Cues {
 
   close() {
     this.keepAwake(false);
+    this.voice?.close();
     this.ctx?.close?.().catch(() => {});
     this.ctx = null;
   }

@@ -3,7 +3,7 @@
 // time, so nothing drifts however late a timer or frame runs. A timer aimed at the next
 // boundary fires the cues; requestAnimationFrame only draws. Every phase change is
 // dispatched as a `coach:phase` event (with its measured time) and spoken by a live region.
-import { h, fmtClock } from './ui.js';
+import { h, fmtClock, toast } from './ui.js';
 import { WORDS, phaseAt, completedCycles, ease } from './plan.js';
 
 export const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
@@ -44,6 +44,14 @@ export class Runner {
     this.pausedTotal += performance.now() - this.pausedAt;
     this.pausedAt = null;
     this.check();
+    this.loop();
+  }
+
+  /** Back from the background (timers held back, no frames drawn): find the phase for now. */
+  resync() {
+    if (this.stopped || this.paused) return;
+    clearTimeout(this.timer);
+    cancelAnimationFrame(this.raf);
     this.loop();
   }
 
@@ -92,8 +100,9 @@ export class Runner {
  * The pacer screen. Resolves `done` with {elapsed, completedCycles, endedEarly} when the
  * plan runs out or the user ends early. `guide(phase, msIntoPhase)` may add words (cold).
  */
-export function pacerView({ title, timeline, cues, guide, label, cycleWord = 'Breath' }) {
+export function pacerView({ title, timeline, cues, guide, label, cycleWord = 'Breath', onPauseChange = () => {}, onVoiceChange = () => {} }) {
   const calm = reducedMotion();
+  let saidNoVoice = false; // said once, not at every tap
   const orb = h('div.orb', { 'aria-hidden': 'true' });
   const bar = h('div.calm-fill');
   const calmBox = h('div.calm', { hidden: !calm, 'aria-hidden': 'true' }, h('div.calm-track', bar));
@@ -102,11 +111,24 @@ export function pacerView({ title, timeline, cues, guide, label, cycleWord = 'Br
   const cue = h('p.phase-cue');
   const progress = h('p.progress');
   const stage = h('div.stage', { hidden: calm }, h('div.ring', orb));
-  const eyes = h('div.eyes-note', { hidden: true }, h('p', 'Eyes closed'), h('p.small', 'Rising tone: breathe in. Falling tone: breathe out. Tap anywhere to show the screen.'));
+  const eyesHint = h('p.small');
+  const showEyesHint = () => {
+    eyesHint.textContent = cues.voice?.speaking
+      ? 'The voice says each phase. Tap anywhere to show the screen.'
+      : 'Rising tone: breathe in. Falling tone: breathe out. Tap anywhere to show the screen.';
+  };
+  const eyes = h('div.eyes-note', { hidden: true }, h('p', 'Eyes closed'), eyesHint);
 
   const pauseBtn = h('button.secondary', { type: 'button' }, 'Pause');
   const endBtn = h('button.secondary', { type: 'button' }, 'End early');
-  const soundBtn = toggle('Sound', cues.sound, (on) => { cues.sound = on; if (on) cues.unlock(); });
+  const voiceBtn = cues.voice ? toggle('Voice', cues.voice.on, (on) => {
+    cues.voice.on = on;
+    cues.voice.declined = !on;
+    if (!on) cues.voice.stop();
+    else if (!cues.voice.speaking && !saidNoVoice) { saidNoVoice = true; toast(cues.voice.missing); }
+    onVoiceChange(on);
+  }) : null;
+  const soundBtn = toggle('Tones', cues.sound, (on) => { cues.sound = on; if (on) cues.unlock(); });
   const vibBtn = navigator.vibrate ? toggle('Vibration', cues.vibration, (on) => { cues.vibration = on; }) : null;
   const eyesBtn = h('button.secondary', { type: 'button' }, 'Eyes closed');
 
@@ -116,7 +138,7 @@ export function pacerView({ title, timeline, cues, guide, label, cycleWord = 'Br
     h('div.phase', word, seconds, cue),
     progress,
     h('div.controls', pauseBtn, endBtn),
-    h('div.toggles', soundBtn, vibBtn, eyesBtn),
+    h('div.toggles', voiceBtn, soundBtn, vibBtn, eyesBtn),
     eyes);
 
   let finish;
@@ -163,6 +185,7 @@ export function pacerView({ title, timeline, cues, guide, label, cycleWord = 'Br
   }
 
   pauseBtn.addEventListener('click', () => {
+    onPauseChange(!runner.paused);
     if (runner.paused) {
       runner.resume();
       pauseBtn.textContent = 'Pause';
@@ -170,6 +193,7 @@ export function pacerView({ title, timeline, cues, guide, label, cycleWord = 'Br
       cues.keepAwake(true);
     } else {
       runner.pause();
+      cues.voice?.stop();
       pauseBtn.textContent = 'Resume';
       word.textContent = 'Paused';
       cues.keepAwake(false);
@@ -179,7 +203,10 @@ export function pacerView({ title, timeline, cues, guide, label, cycleWord = 'Br
   eyesBtn.addEventListener('click', (ev) => {
     ev.stopPropagation();
     cues.unlock();
-    if (!cues.sound) soundBtn.click(); // eyes closed relies on the tones
+    // Eyes closed: the voice by default (unless it was switched off here); else the tones.
+    if (voiceBtn && !cues.voice.on && !cues.voice.declined && cues.voice.chosen) voiceBtn.click();
+    if (!cues.voice?.speaking && !cues.sound) soundBtn.click();
+    showEyesHint();
     el.classList.add('eyes-closed');
     eyes.hidden = false;
   });
@@ -189,6 +216,8 @@ export function pacerView({ title, timeline, cues, guide, label, cycleWord = 'Br
     el,
     done,
     runner,
+    pause: () => { if (!runner.paused) pauseBtn.click(); },
+    play: () => { if (runner.paused) pauseBtn.click(); },
     start() {
       cues.keepAwake(true);
       runner.start();

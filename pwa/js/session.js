@@ -5,6 +5,7 @@ import { h, s, fmtDuration, sayDuration, signed, count, errorBox, toast, hooks }
 import { loadRoutine, kindWord, waterWarning } from './routines.js';
 import { kv, sessions } from './store.js';
 import { save, sync } from './outbox.js';
+import { getCached } from './api.js';
 import { plan, cycleMs, cyclesForMinutes } from './plan.js';
 import { pacerView, toggle } from './pacer.js';
 import { Cues } from './cues.js';
@@ -40,9 +41,15 @@ export async function runSession(slug, params, view) {
 
   const prefs = { sound: true, vibration: true, ...((await kv.get('cuePrefs')) || {}) };
   const gentle = isSlowBreathing(routine) ? await gentleCard() : null;
-  const choice = await introView(view, routine, prefs, planned, gentle);
+  // The voice module and the account's language come only with a session (not the shell).
+  const [voiceMod, background, me] = await Promise.all([
+    import('./voice.js'), import('./background.js'),
+    getCached('/api/me').then((r) => r.data).catch(() => null)]);
+  const lang = voiceMod.languageOf(me);
+  const voices = voiceMod.loadVoices(lang);
+  const choice = await introView(view, routine, prefs, planned, gentle, { voices, voiceMod, lang, background });
   if (!choice) return;
-  kv.set('cuePrefs', { sound: choice.sound, vibration: choice.vibration });
+  kv.set('cuePrefs', { ...prefs, sound: choice.sound, vibration: choice.vibration });
   kv.set('lastRoutine', { slug: routine.slug, name: routine.name });
 
   const pre = await show(view, ratingView({
@@ -52,7 +59,8 @@ export async function runSession(slug, params, view) {
     skipLabel: 'Skip and start',
   }));
 
-  const cues = new Cues({ sound: choice.sound, vibration: choice.vibration });
+  const voice = new voiceMod.Voice(lang, voiceMod.voicesFor(lang), prefs);
+  const cues = new Cues({ sound: choice.sound, vibration: choice.vibration, voice });
   cues.unlock();
   const record = {
     uuid: crypto.randomUUID(),
@@ -68,7 +76,10 @@ export async function runSession(slug, params, view) {
   document.body.classList.add('running');
   let outcome;
   try {
-    outcome = await runRoutineBody(view, routine, choice, cues, record);
+    outcome = await runRoutineBody(view, routine, choice, cues, record, {
+      background,
+      onVoiceChange: (on) => { prefs.voice = on; kv.set('cuePrefs', { ...prefs }); },
+    });
   } finally {
     document.body.classList.remove('running');
     cues.close();
@@ -104,7 +115,7 @@ function show(view, screen) {
   return screen.done;
 }
 
-async function runRoutineBody(screen, routine, choice, cues, record) {
+async function runRoutineBody(screen, routine, choice, cues, record, { background, onVoiceChange }) {
   if (hasOpenEnded(routine)) {
     let abandon;
     active = { abandon: () => abandon?.() };
@@ -126,7 +137,11 @@ async function runRoutineBody(screen, routine, choice, cues, record) {
     cues,
     guide: hasCold ? coldGuide : null,
     cycleWord: hasCold ? 'Round' : 'Breath',
+    onPauseChange: (paused) => held?.paused(paused),
+    onVoiceChange,
   });
+  // Screen off or in the background: the lock screen's controls, audio kept alive, resync.
+  const held = background.holdSession({ title: routine.name, runner: view.runner, pause: view.pause, play: view.play });
   let abandoned = false;
   active = { abandon: () => { abandoned = true; view.el.querySelector('.controls button:last-child').click(); } };
   // Progress is written as it happens, so a closed tab still leaves a partial session.
@@ -138,7 +153,7 @@ async function runRoutineBody(screen, routine, choice, cues, record) {
   document.addEventListener('coach:phase', checkpoint);
   screen.mount(view.el);
   view.start();
-  const result = await view.done;
+  const result = await view.done.finally(() => held.release());
   document.removeEventListener('coach:phase', checkpoint);
   const details = {};
   if (hasCold) details.cold_seconds = coldSeconds(timeline, result.elapsed);
@@ -152,7 +167,7 @@ async function runRoutineBody(screen, routine, choice, cues, record) {
 }
 
 /** The start screen: what it is, how long, the cautions, sound and vibration. */
-function introView(view, routine, prefs, planned, gentle) {
+function introView(view, routine, prefs, planned, gentle, { voices, voiceMod, lang, background }) {
   return new Promise((resolve) => {
     const isPower = hasOpenEnded(routine);
     const isCold = routine.kind !== 'breathing';
@@ -182,7 +197,16 @@ function introView(view, routine, prefs, planned, gentle) {
       }, options.map((m) => h('option', { value: m, selected: m === initial }, count(m, 'minute'))));
     }
     const water = isCold ? waterInput() : null;
-    const sound = toggle('Sound', prefs.sound, (on) => { prefs.sound = on; });
+    // Voice off unless chosen (eyes closed turns it on); one tap here, kept on the phone.
+    const voiceNote = h('p.small.muted.voice-note', { hidden: true });
+    const voice = toggle('Voice', Boolean(prefs.voice), (on) => { prefs.voice = on; showVoiceNote(); });
+    const showVoiceNote = () => voices.then(() => {
+      const missing = voiceMod.missingVoiceNote(lang, voiceMod.voicesFor(lang)); // as listed now
+      voiceNote.textContent = [prefs.voice ? missing : null, background.platformNote()].filter(Boolean).join(' ');
+      voiceNote.hidden = !voiceNote.textContent;
+    });
+    showVoiceNote();
+    const sound = toggle('Tones', prefs.sound, (on) => { prefs.sound = on; });
     const vibration = navigator.vibrate ? toggle('Vibration', prefs.vibration, (on) => { prefs.vibration = on; }) : null;
     const all = routine.cautions || []; // the server adds the standard ones by rule
     const cautions = gentle ? withoutOverBreathing(all) : all;
@@ -198,7 +222,8 @@ function introView(view, routine, prefs, planned, gentle) {
       cautions.length ? h('div.card', h('h2', 'Before you start'), h('ul.cautions', cautions.map((c) => h('li', c)))) : null,
       minutesSelect ? h('div.field', h('label', { htmlFor: 'length' }, 'Length'), minutesSelect) : null,
       water,
-      h('div.toggles', { role: 'group', 'aria-label': 'Cues' }, sound, vibration),
+      h('div.toggles', { role: 'group', 'aria-label': 'Cues' }, voice, sound, vibration),
+      voiceNote,
       h('div.actions',
         h('button.primary', { type: 'button', onclick: () => resolve({ cycles, water_temp_c: water?.value(), sound: prefs.sound, vibration: prefs.vibration }) }, 'Continue'),
         h('a.button.link', { href: `#/routine/${encodeURIComponent(routine.slug)}`, onclick: () => resolve(null) }, 'Back'))));

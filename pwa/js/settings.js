@@ -2,7 +2,7 @@
 // questions, the account (address, password, devices), passkeys, logging out and deleting the account.
 import { h, errorBox, busy, WEEKDAYS, field, toast, count } from './ui.js';
 import { getCached, patch, del, request } from './api.js';
-import { sessions } from './store.js';
+import { sessions, kv } from './store.js';
 import { pending, sync } from './outbox.js';
 import { zoneCard } from './zone.js';
 import { passkeysCard } from './passkeys.js';
@@ -24,6 +24,7 @@ export async function settings(view) {
     digestCard(me),
     zoneCard(me),
     resonanceCard(me),
+    voiceCard(me),
     h('div.card', h('h2', 'Reminders and safety'),
       h('div.actions',
         h('a.button.secondary', { href: '#/reminders' }, 'Reminders'),
@@ -57,6 +58,40 @@ function digestCard(me) {
   h('div.row', field('Day', day), field('Time', time)),
   err,
   save);
+}
+
+/** Voice, tones and vibration (kept on this phone), the voice and its volume. */
+function voiceCard(me) {
+  const card = h('div.card.voice-card', h('h2', 'Voice, tones and vibration'));
+  Promise.all([import('./voice.js'), import('./background.js'), kv.get('cuePrefs')]).then(async ([v, bg, stored]) => {
+    const prefs = { sound: true, vibration: true, ...(stored || {}) };
+    const lang = v.languageOf(me);
+    const voices = await v.loadVoices(lang);
+    const keep = () => kv.set('cuePrefs', { ...prefs });
+    const sw = (id, label, key, onByDefault) => {
+      const box = h('input', { type: 'checkbox', id, checked: prefs[key] ?? onByDefault,
+        onchange: () => { prefs[key] = box.checked; keep(); } });
+      return h('div.switch', box, h('label', { htmlFor: id }, label));
+    };
+    const note = [v.missingVoiceNote(lang, voices), bg.platformNote()].filter(Boolean).join(' ');
+    const pick = voices.length > 1 ? h('select', { id: 'voice-pick',
+      onchange: (ev) => { prefs.voiceURI = ev.target.value; keep(); } },
+    voices.map((x) => h('option', { value: x.voiceURI, selected: x.voiceURI === prefs.voiceURI }, `${x.name} (${x.lang})`))) : null;
+    const volume = h('input', { type: 'range', id: 'voice-volume', min: 0.2, max: 1, step: 0.1, value: prefs.voiceVolume ?? 1,
+      onchange: () => { prefs.voiceVolume = Number(volume.value); keep(); } });
+    const tryIt = h('button.secondary', { type: 'button', disabled: !voices.length,
+      onclick: () => new v.Voice(lang, voices, { ...prefs, voice: true }).say('inhale') }, 'Try the voice');
+    card.append(
+      h('p.small.muted', 'Kept on this phone. Eyes closed turns the voice on unless you switch it off.'),
+      sw('cue-voice', 'Spoken cues', 'voice', false),
+      sw('cue-tones', 'Tones', 'sound', true),
+      navigator.vibrate ? sw('cue-vibration', 'Vibration', 'vibration', true) : null,
+      pick ? field('Voice', pick) : null,
+      voices.length ? h('div.field', h('label', { htmlFor: 'voice-volume' }, 'Voice volume'), volume) : null,
+      note ? h('p.small.muted', note) : null,
+      h('div.actions', tryIt));
+  });
+  return card;
 }
 
 function resonanceCard(me) {
