@@ -21,9 +21,11 @@ from flask import Flask
 from coach import create_app
 from coach.accounts import passwords
 from coach.extensions import db
+from coach.push import vapid
 from tests.helpers.accounts import signup
 from tests.helpers.apps import app_with_db, empty_tables, make_app
 from tests.helpers.pg import PG_SKIP_REASON, PG_URL, private_database, private_postgres_database
+from tests.helpers.push import PushService
 from tests.helpers.smtp import Certificate, SmtpServer, self_signed
 
 
@@ -138,3 +140,12 @@ def pg_private():
     url, drop = private_postgres_database()
     yield url
     drop()
+
+
+@pytest.fixture
+def push(app):
+    """A loopback push service that checks the app's VAPID JWT and decrypts every message
+    (the app must list 127.0.0.1 in COACH_PUSH_INSECURE_HOSTS)."""
+    with PushService(app_server_key=vapid.public_key(vapid.load(app))) as service:
+        yield service
+        assert service.errors == [], service.errors  # every message verified and decrypted

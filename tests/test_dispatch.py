@@ -38,13 +38,6 @@ def app_config():
     return {"COACH_PUSH_INSECURE_HOSTS": ["127.0.0.1"]}
 
 
-@pytest.fixture
-def push(app):
-    with PushService(app_server_key=vapid.public_key(vapid.load(app))) as service:
-        yield service
-        assert service.errors == [], service.errors  # every message verified and decrypted
-
-
 def person(client, push, timezone="Europe/Berlin", devices=1):
     who = signup(client, timezone=timezone)
     who["devices"] = []

@@ -11,13 +11,11 @@ import pytest
 from coach import planning
 from coach.extensions import db
 from coach.models import Reminder, User
-from coach.push import vapid
 from coach.routines import catalogue
 from coach.tick.scheduler import tick
 from coach.unsubscribe import make_token
 from tests.helpers.accounts import signup
 from tests.helpers.apps import app_with_db
-from tests.helpers.push import PushService
 
 HAYASHI = "(Hayashi et al. 1997, European Journal of Applied Physiology 76:394; "
 EVERY_DAY = [0, 1, 2, 3, 4, 5, 6]
@@ -164,13 +162,6 @@ def test_crisis_lines_in_the_users_language(client):
 @pytest.fixture
 def app_config():
     return {"COACH_PUSH_INSECURE_HOSTS": ["127.0.0.1"]}
-
-
-@pytest.fixture
-def push(app):
-    with PushService(app_server_key=vapid.public_key(vapid.load(app))) as service:
-        yield service
-        assert service.errors == [], service.errors  # every message verified and decrypted
 
 
 def _remind(client, who, routine, local_time="07:30"):
